@@ -1,0 +1,121 @@
+"""What is stored: Agno's own tables, mirrored column for column and never altered by Django.
+
+The JSON columns hold whatever Agno (or anyone) wrote: plain JSON, a double-encoded JSON string
+(Agno 2.x on SQLite), JSON null, SQL NULL or garbage. So the models hand back the stored *text*
+untouched and `sessions_ui.agno` is the one place that decodes it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.db import models
+
+
+def qualified_table(name: str) -> str:
+    """Table name for `db_table`, schema-qualified on PostgreSQL (Agno's PostgresDb uses schema `ai`).
+
+    Django quotes `db_table` as one identifier, so `ai"."agno_sessions` becomes `"ai"."agno_sessions"`.
+    """
+    if settings.AGNO_DB_SCHEMA:
+        return f'{settings.AGNO_DB_SCHEMA}"."{name}'
+    return name
+
+
+class StoredJSONField(models.JSONField):
+    """A JSON column read back as its raw stored text (or None for SQL NULL).
+
+    Writing takes Python values and stores plain JSON, which both Agno 2.x and 3.x read back.
+    """
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or isinstance(value, str):
+            return value
+        # Key transforms on SQLite can hand back numbers; keep everything as JSON text.
+        return json.dumps(value)
+
+
+class AgnoSessionQuerySet(models.QuerySet):
+    def for_list(self) -> AgnoSessionQuerySet:
+        """Only the columns a list row needs: never the runs blob nor the large config JSON."""
+        return self.only(
+            "session_id",
+            "session_type",
+            "agent_id",
+            "team_id",
+            "workflow_id",
+            "user_id",
+            "session_data",
+            "agent_data",
+            "team_data",
+            "workflow_data",
+            "summary",
+            "created_at",
+            "updated_at",
+        )
+
+
+class AgnoSessionManager(models.Manager.from_queryset(AgnoSessionQuerySet)):
+    def get_queryset(self) -> AgnoSessionQuerySet:
+        # `runs` may not exist at all (a table Agno 3.x created) and is megabytes when it does:
+        # it is read only through `sessions_ui.queries.inline_runs`, which checks for the column.
+        return super().get_queryset().defer("runs")
+
+
+class AgnoSession(models.Model):
+    """One row of Agno's session table (`agno_sessions`, name from settings)."""
+
+    session_id = models.CharField(primary_key=True, max_length=255)
+    session_type = models.CharField(max_length=255, db_index=True)
+    agent_id = models.CharField(max_length=255, null=True, blank=True)
+    team_id = models.CharField(max_length=255, null=True, blank=True)
+    workflow_id = models.CharField(max_length=255, null=True, blank=True)
+    user_id = models.CharField(max_length=255, null=True, blank=True)
+    session_data = StoredJSONField(null=True, blank=True)
+    agent_data = StoredJSONField(null=True, blank=True)
+    team_data = StoredJSONField(null=True, blank=True)
+    workflow_data = StoredJSONField(null=True, blank=True)
+    metadata = StoredJSONField(null=True, blank=True)
+    runs = StoredJSONField(null=True, blank=True)
+    summary = StoredJSONField(null=True, blank=True)
+    created_at = models.BigIntegerField(db_index=True)
+    updated_at = models.BigIntegerField(null=True, blank=True)
+
+    objects = AgnoSessionManager()
+
+    class Meta:
+        managed = False
+        db_table = qualified_table(settings.AGNO_SESSION_TABLE)
+        verbose_name = "session"
+        ordering = ["-created_at", "session_id"]
+
+    def __str__(self) -> str:
+        return self.session_id
+
+
+class AgnoRun(models.Model):
+    """One row of Agno 3.x's runs table (`agno_runs`); Agno 2.x keeps runs inline instead."""
+
+    run_id = models.CharField(primary_key=True, max_length=255)
+    session_id = models.CharField(max_length=255, db_index=True)
+    run_type = models.CharField(max_length=255)
+    agent_id = models.CharField(max_length=255, null=True, blank=True)
+    team_id = models.CharField(max_length=255, null=True, blank=True)
+    workflow_id = models.CharField(max_length=255, null=True, blank=True)
+    user_id = models.CharField(max_length=255, null=True, blank=True)
+    parent_run_id = models.CharField(max_length=255, null=True, blank=True)
+    status = models.CharField(max_length=255, null=True, blank=True)
+    run_index = models.BigIntegerField(null=True, blank=True)
+    run_data = StoredJSONField()
+    created_at = models.BigIntegerField()
+    updated_at = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = qualified_table(settings.AGNO_RUNS_TABLE)
+        verbose_name = "run"
+        ordering = ["run_index", "created_at", "run_id"]
+
+    def __str__(self) -> str:
+        return self.run_id

@@ -1,0 +1,123 @@
+"""Which Agno tables and columns exist, and creating them with Agno's exact layout when missing.
+
+Agno owns its tables: an existing table is used as it is (Agno 3.x drops the `runs` column from
+tables it creates), so code that reads a column Agno may not have asks here first.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.conf import settings
+from django.db import connections
+
+JSON_TYPE = {"postgresql": "JSONB", "sqlite": "JSON"}
+
+
+def agno_connection():
+    return connections[settings.AGNO_DB_ALIAS]
+
+
+def quoted_table(table: str, connection=None) -> str:
+    """The table's name for raw SQL, schema-qualified on PostgreSQL."""
+    connection = connection or agno_connection()
+    name = connection.ops.quote_name(table)
+    if settings.AGNO_DB_SCHEMA:
+        return f"{connection.ops.quote_name(settings.AGNO_DB_SCHEMA)}.{name}"
+    return name
+
+
+def table_columns(table: str, connection=None) -> list[str]:
+    """Column names of an Agno table, [] when the table does not exist."""
+    connection = connection or agno_connection()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+                [settings.AGNO_DB_SCHEMA or "public", table],
+            )
+        else:
+            cursor.execute("SELECT name FROM pragma_table_info(%s)", [table])
+        return [row[0] for row in cursor.fetchall()]
+
+
+@cache
+def _cached_layout(alias: str, session_table: str, runs_table: str) -> tuple[bool, bool]:
+    connection = connections[alias]
+    return "runs" in table_columns(session_table, connection), bool(table_columns(runs_table, connection))
+
+
+def layout() -> tuple[bool, bool]:
+    """(sessions table has an inline `runs` column, the Agno 3.x runs table exists), cached per process.
+
+    Agno adds the runs table the first time a 3.x version writes a run, so a cached "no" is
+    rechecked by `forget_layout()` (called by tests and when a missing table is reported).
+    """
+    return _cached_layout(settings.AGNO_DB_ALIAS, settings.AGNO_SESSION_TABLE, settings.AGNO_RUNS_TABLE)
+
+
+def forget_layout() -> None:
+    _cached_layout.cache_clear()
+
+
+def has_inline_runs() -> bool:
+    return layout()[0]
+
+
+def has_runs_table() -> bool:
+    return layout()[1]
+
+
+def create_agno_tables(connection) -> bool:
+    """Create the session table (with the 2.x `runs` column) and the 3.x runs table, as Agno would.
+
+    Does nothing when the session table exists: a database Agno wrote is never altered. Both
+    Agno 2.x (inline runs) and 3.x (runs table, legacy column left in place) write into the result.
+    Returns whether anything was created.
+    """
+    session_table, runs_table = settings.AGNO_SESSION_TABLE, settings.AGNO_RUNS_TABLE
+    if table_columns(session_table, connection):
+        return False
+    json_type = JSON_TYPE[connection.vendor]
+    sessions, runs = quoted_table(session_table, connection), quoted_table(runs_table, connection)
+    statements = []
+    if settings.AGNO_DB_SCHEMA:
+        statements.append(f"CREATE SCHEMA IF NOT EXISTS {connection.ops.quote_name(settings.AGNO_DB_SCHEMA)}")
+    statements.append(
+        f"CREATE TABLE {sessions} ("
+        " session_id VARCHAR NOT NULL, session_type VARCHAR NOT NULL,"
+        " agent_id VARCHAR, team_id VARCHAR, workflow_id VARCHAR, user_id VARCHAR,"
+        f" session_data {json_type}, agent_data {json_type}, team_data {json_type},"
+        f" workflow_data {json_type}, metadata {json_type}, runs {json_type}, summary {json_type},"
+        " created_at BIGINT NOT NULL, updated_at BIGINT, PRIMARY KEY (session_id))"
+    )
+    for column in ("session_type", "created_at"):
+        statements.append(f"CREATE INDEX idx_{session_table}_{column} ON {sessions} ({column})")
+    if not table_columns(runs_table, connection):
+        statements.append(
+            f"CREATE TABLE {runs} ("
+            " run_id VARCHAR NOT NULL,"
+            f" session_id VARCHAR NOT NULL REFERENCES {sessions} (session_id) ON DELETE CASCADE,"
+            " run_type VARCHAR NOT NULL, agent_id VARCHAR, team_id VARCHAR, workflow_id VARCHAR,"
+            " user_id VARCHAR, parent_run_id VARCHAR, status VARCHAR, run_index BIGINT,"
+            f" run_data {json_type} NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT,"
+            " PRIMARY KEY (run_id))"
+        )
+        for column in (
+            "session_id",
+            "run_type",
+            "agent_id",
+            "team_id",
+            "workflow_id",
+            "user_id",
+            "status",
+            "created_at",
+        ):
+            statements.append(f"CREATE INDEX idx_{runs_table}_{column} ON {runs} ({column})")
+        statements.append(f"CREATE INDEX idx_{runs_table}_session_id_run_index ON {runs} (session_id, run_index)")
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+    forget_layout()
+    return True

@@ -1,0 +1,56 @@
+"""Browser tests: Playwright drives Debian's chromium against pytest-django's live server."""
+
+import os
+
+import pytest
+
+from tests.conftest import make_user
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test body are safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 900}}
+
+
+def login(page, live_server, username: str, password: str = "pw") -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/sessions/**")
+
+
+@pytest.fixture
+def admin_page(page, live_server, transactional_db):
+    make_user("admin", superuser=True)
+    login(page, live_server, "admin")
+    return page
+
+
+@pytest.fixture
+def viewer_page(page, live_server, transactional_db):
+    make_user("viewer", "view_agnosession")
+    login(page, live_server, "viewer")
+    return page
