@@ -82,6 +82,9 @@ def database_config(url: str) -> dict:
 DATABASES = {
     "default": database_config(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+if os.environ.get("TEST_DATABASE_NAME"):
+    # Lets parallel test runs on one PostgreSQL server use test databases of their own.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 if os.environ.get("AGNO_DATABASE_URL"):
     DATABASES["agno"] = database_config(os.environ["AGNO_DATABASE_URL"])
 AGNO_DB_ALIAS = "agno" if "agno" in DATABASES else "default"
