@@ -1,6 +1,7 @@
 """Settings, all from the environment (see ../shared/design.md section 3 and README)."""
 
 import os
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -82,7 +83,12 @@ def database_config(url: str) -> dict:
 DATABASES = {
     "default": database_config(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-if os.environ.get("TEST_DATABASE_NAME"):
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not SQLite's in-memory test database: the Agno contract tests run the real agno in a
+    # subprocess, writing into the database the tests read. One per run, as runs go side by side.
+    _test_name = os.environ.get("TEST_DATABASE_NAME") or f"sessions_ui_test_{os.getpid()}"
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"{_test_name}.sqlite3")}
+elif os.environ.get("TEST_DATABASE_NAME"):
     # Lets parallel test runs on one PostgreSQL server use test databases of their own.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 if os.environ.get("AGNO_DATABASE_URL"):

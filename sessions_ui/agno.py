@@ -8,6 +8,7 @@ null, SQL NULL, the wrong type or garbage. Decoding never raises: what cannot be
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -39,10 +40,33 @@ def decode_json(raw: Any) -> Any:
         stripped = value.lstrip()
         if stripped[:1] in ("{", "[") or stripped in ("null", "true", "false"):
             try:
-                return json.loads(value)
+                value = json.loads(value)
             except (ValueError, RecursionError) as error:
                 return Malformed(raw=str(raw), reason=f"not valid JSON inside a JSON string: {error}")
+    # Fewer brackets than MAX_DEPTH cannot nest deeper: the walk is only paid for large values.
+    text = raw if isinstance(raw, str) else raw.decode("utf-8", errors="replace")
+    if text.count("[") + text.count("{") > MAX_DEPTH and nests_deeper_than(value, MAX_DEPTH):
+        return Malformed(raw=text, reason=f"nested more than {MAX_DEPTH} levels deep")
     return value
+
+
+# Far deeper than anything Agno writes. Deeper values would overflow the recursive code that shows
+# them (json.dumps with indent, comparisons, templates) a few hundred frames into a request.
+MAX_DEPTH = 100
+
+
+def nests_deeper_than(value: Any, limit: int) -> bool:
+    """Whether lists and objects nest more than `limit` levels deep; iterative, so it cannot overflow itself."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth >= limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def decode_dict(raw: Any) -> dict | Malformed | None:
@@ -66,22 +90,23 @@ def as_list(value: Any) -> list:
 def as_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(float(value))
-        except ValueError:
-            return None
-    return None
+    if isinstance(value, int):
+        return value
+    try:
+        # JSON's 1e999 decodes to infinity, and a string may say "nan".
+        return int(value) if isinstance(value, float) else int(float(value)) if isinstance(value, str) else None
+    except (ValueError, OverflowError):
+        return None
 
 
 def as_float(value: Any) -> float | None:
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return None
+    return number if math.isfinite(number) else None
 
 
 def epoch_to_datetime(value: Any) -> datetime | None:
@@ -92,7 +117,10 @@ def epoch_to_datetime(value: Any) -> datetime | None:
         except ValueError:
             return None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    seconds = as_float(value) if not isinstance(value, str) else float(value)
+    try:
+        seconds = as_float(float(value) if isinstance(value, str) else value)
+    except ValueError:  # digits that float() does not read, such as "²"
+        return None
     if seconds is None:
         return None
     if seconds > 1e11:
@@ -161,8 +189,25 @@ def _first_number(value: Any) -> Any:
     return value
 
 
+TOKEN_KEYS = ("input_tokens", "output_tokens", "total_tokens", "reasoning_tokens", "cache_read_tokens")
+
+
+def _step_token_totals(steps: dict) -> dict:
+    """Token totals of a workflow run, whose WorkflowMetrics keeps tokens per step only."""
+    totals: dict = {}
+    for step in steps.values():
+        step_metrics = as_dict(as_dict(step).get("metrics"))
+        for key in TOKEN_KEYS:
+            number = as_int(_first_number(step_metrics.get(key)))
+            if number is not None:
+                totals[key] = totals.get(key, 0) + number
+    return totals
+
+
 def decode_metrics(value: Any) -> Metrics:
     data = as_dict(value)
+    if isinstance(data.get("steps"), dict) and not any(key in data for key in TOKEN_KEYS):
+        data = {**_step_token_totals(data["steps"]), **data}
     known = {
         "input_tokens",
         "output_tokens",
@@ -221,10 +266,8 @@ def decode_message_tool_call(value: Any) -> ToolCall:
     function = as_dict(data.get("function"))
     args: Any = function.get("arguments")
     if isinstance(args, str):
-        try:
-            args = json.loads(args)
-        except ValueError:
-            pass
+        parsed = decode_json(args)
+        args = args if isinstance(parsed, Malformed) else parsed
     return ToolCall(
         tool_call_id=data.get("id"),
         name=str(function.get("name") or data.get("name") or "tool"),
@@ -405,6 +448,11 @@ def decode_run(value: Any, *, run_type: str | None = None, order: tuple = (), ru
     )
 
 
+# Teams of teams nest a few levels; a longer parent chain is hostile data, and would overflow the
+# recursive templates and run_path. Deeper runs are left out, as SQLRunTimeline's queries do.
+MAX_MEMBER_DEPTH = 10
+
+
 def nest_runs(runs: list[Run]) -> list[Run]:
     """Top-level runs in order, team member runs nested under their parent, each run once.
 
@@ -430,13 +478,20 @@ def nest_runs(runs: list[Run]) -> list[Run]:
             if nested.run_id:
                 by_id[nested.run_id] = nested
             ordered.append(nested)
+    def ancestors(run: Run) -> int:
+        """How many runs up the parent chain (stops past MAX_MEMBER_DEPTH, so cycles end too)."""
+        count = 0
+        while count <= MAX_MEMBER_DEPTH and run.parent_run_id and by_id.get(run.parent_run_id) not in (None, run):
+            run, count = by_id[run.parent_run_id], count + 1
+        return count
+
     top_level = []
     for run in ordered:
         parent = by_id.get(run.parent_run_id) if run.parent_run_id else None
-        if parent is not None and parent is not run:
-            parent.members.append(run)
-        else:
+        if parent is None or parent is run:
             top_level.append(run)
+        elif ancestors(run) <= MAX_MEMBER_DEPTH:
+            parent.members.append(run)
     for run in ordered:
         run.members.sort(key=lambda member: member.order)
     return top_level
@@ -454,8 +509,13 @@ def decode_runs(inline_runs: Any = None, run_rows: list | None = None) -> list[R
         return inline
     if inline is not None and not isinstance(inline, list):
         return Malformed(raw=pretty_json(inline), reason=f"expected a list of runs, found {type(inline).__name__}")
+    table_run_ids = {row.run_id for row in run_rows or []}
     for position, item in enumerate(inline or []):
         run = decode_run(item, order=())
+        if run.run_id in table_run_ids:
+            # Agno 3.x's migration copies runs to the runs table and keeps the column as a backup:
+            # like Agno, trust the table's copy (later updates go there).
+            continue
         run.order = (run.created_at.timestamp() if run.created_at else 0, 0, position, run.run_id)
         runs.append(run)
     for position, row in enumerate(run_rows or []):
@@ -588,3 +648,59 @@ def _loaded(row: Any) -> set[str] | dict:
     """Columns present on the row: deferred model fields are skipped rather than fetched one by one."""
     state = getattr(row, "__dict__", {})
     return state
+
+
+def run_path(runs: list[Run], run_id: str) -> list[Run]:
+    """The runs from a top-level run down to the run `run_id` (through member runs), [] when absent."""
+    for run in runs:
+        if run.run_id == run_id:
+            return [run]
+        below = run_path(run.members, run_id)
+        if below:
+            return [run, *below]
+    return []
+
+
+SESSION_COLUMNS = (
+    "session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id", "session_data", "agent_data",
+    "team_data", "workflow_data", "metadata", "runs", "summary", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def export_session(columns: dict, inline_runs: Any = None, run_rows: list | None = None) -> dict:
+    """The session as Agno's own `Session.to_dict()` gives it, with all 15 columns.
+
+    `runs` is the flat list Agno stores (team member runs are entries of their own), from either
+    layout, merged as Agno 3.x merges them (`stored_runs`); None when there are none, as Agno writes
+    it. A JSON value that does not decode is exported as its raw text.
+    """
+    exported = {}
+    for column in SESSION_COLUMNS:
+        value = decode_json(columns.get(column)) if column in JSON_COLUMNS else columns.get(column)
+        exported[column] = value.raw if isinstance(value, Malformed) else value
+    exported["runs"] = stored_runs(inline_runs, run_rows) or None
+    return exported
+
+
+JSON_COLUMNS = {"session_data", "agent_data", "team_data", "workflow_data", "metadata", "summary"}
+
+
+def stored_runs(inline_runs: Any = None, run_rows: list | None = None) -> list:
+    """Every stored run of a session in Agno's order: the 2.x list as stored, each run replaced by its
+    runs-table copy when there is one, then the runs only the table holds (agno.db.utils'
+    merge_runs_table_with_legacy_blob). What does not decode is kept as its raw text.
+    """
+    table = [decode_json(row.run_data) for row in run_rows or []]
+    table_by_id = {run["run_id"]: run for run in table if isinstance(run, dict) and run.get("run_id") is not None}
+    inline = decode_json(inline_runs)
+    if isinstance(inline, Malformed) or (inline is not None and not isinstance(inline, list)):
+        inline = [inline]
+    runs, inline_ids = [], set()
+    for item in inline or []:
+        value = decode_json(item) if isinstance(item, str) else item
+        run_id = value.get("run_id") if isinstance(value, dict) else None
+        if run_id is not None:
+            inline_ids.add(run_id)
+        runs.append(table_by_id.get(run_id, value) if run_id is not None else value)
+    runs.extend(run for run in table if not (isinstance(run, dict) and run.get("run_id") in inline_ids))
+    return [run.raw if isinstance(run, Malformed) else run for run in runs]

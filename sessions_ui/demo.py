@@ -301,10 +301,26 @@ def workflow_run(rng, workflow, session_id, user_id, created_at, padding=0) -> d
         "content_type": "str",
         "step_results": steps,
         "step_executor_runs": [],
-        "metrics": {"duration": round(sum(s.get("metrics", {}).get("duration", 0) for s in steps), 3)},
+        # Agno's WorkflowMetrics: tokens per step only (agno 2.x cannot read a workflow run without "steps").
+        "metrics": {
+            "steps": {
+                s["step_name"]: {key: s[key] for key in ("step_name", "executor_type", "executor_name", "metrics")}
+                for s in steps
+                if "metrics" in s
+            },
+            "duration": round(sum(s.get("metrics", {}).get("duration", 0) for s in steps), 3),
+        },
         "status": "COMPLETED",
         "created_at": created_at,
     }
+
+
+def _run_tokens(run: dict, key: str) -> int:
+    """A run's tokens of one kind; workflow runs only count them per step."""
+    metrics = run.get("metrics", {})
+    if key in metrics:
+        return metrics[key]
+    return sum(step.get("metrics", {}).get(key, 0) for step in metrics.get("steps", {}).values())
 
 
 @dataclass
@@ -354,7 +370,7 @@ def make_session(index: int, *, now: int, runs: int | None = None, padding: int 
             at += rng.randint(60, 1800)
     top_level = [run for run in session_runs if not run.get("parent_run_id")]
     totals = {
-        key: sum(run.get("metrics", {}).get(key, 0) for run in session_runs)
+        key: sum(_run_tokens(run, key) for run in session_runs)
         for key in ("input_tokens", "output_tokens", "total_tokens")
     }
     session_data = {"session_state": {"turns": len(top_level)}, "session_metrics": totals}

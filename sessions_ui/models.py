@@ -32,6 +32,9 @@ class StoredJSONField(models.JSONField):
     def from_db_value(self, value, expression, connection):
         if value is None or isinstance(value, str):
             return value
+        if isinstance(value, (bytes, memoryview)):
+            # SQLite lets any writer put a BLOB in a JSON column: its text, or Malformed once decoded.
+            return bytes(value).decode("utf-8", errors="replace")
         # Key transforms on SQLite can hand back numbers; keep everything as JSON text.
         return json.dumps(value)
 

@@ -162,6 +162,22 @@ def test_runs_table_layout_and_mixed_layout_merge_dedupe_and_order():
     assert [run.run_id for run in runs] == [run["run_id"] for run in demo.runs]
 
 
+def test_run_in_both_layouts_is_read_from_the_runs_table_like_agno_does():
+    demo = make_session(0, now=1_760_000_000, runs=2)
+    paused = [{**run, "status": "PAUSED"} for run in demo.runs]
+    runs = agno.decode_runs(json.dumps(paused), runs_table_rows(demo.runs))
+    assert [(run.run_id, run.status) for run in runs] == [(run["run_id"], "COMPLETED") for run in demo.runs]
+
+
+def test_workflow_run_tokens_are_the_sum_of_its_steps():
+    metrics = {
+        "steps": {"A": {"metrics": {"input_tokens": 3, "total_tokens": 5}}, "B": {"metrics": None}},
+        "duration": 2,
+    }
+    decoded = agno.decode_metrics(metrics)
+    assert (decoded.input_tokens, decoded.total_tokens, decoded.duration) == (3, 5, 2.0)
+
+
 def test_workflow_steps_including_nested_parallel_steps():
     demo = make_session(4, now=1_760_000_000, runs=1)
     [run] = agno.decode_runs(None, runs_table_rows(demo.runs))

@@ -1,0 +1,56 @@
+"""URL converters for session ids, which are free text: "/", spaces, unicode, even "x/edit" or "users/x".
+
+`/sessions/x/edit/` is the edit form of session "x", and also the detail URL of a session whose id is
+"x/edit". The first pattern of sessions_ui/urls.py uses `ClaimedSessionIdConverter` to settle that:
+a path that reads like one of the routes below it opens a detail page only when a session with
+that whole id exists and the route's reading names no existing session. Plain ids never reach the
+database here; the route URLs (export, edit, delete, runs) pay one primary-key lookup.
+"""
+
+from __future__ import annotations
+
+from sessions_ui.models import AgnoSession
+
+# Keep in step with the `<session_id>/<suffix>/` routes in urls.py.
+ROUTE_SUFFIXES = ("edit", "delete", "export", "runs", "preview")
+# Pages of the app itself always win over a session of that name (the bulk delete is a POST).
+LITERAL_ROUTES = ("delete", "audit")
+
+
+class SessionIdConverter:
+    """Any non-empty string but NUL (which PostgreSQL rejects), line breaks included (`path` stops at them)."""
+
+    regex = r"[^\x00]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+def route_readings(path: str) -> list[str] | None:
+    """The session ids that the other routes would read from `<path>/`; None when no route reads it."""
+    if path in LITERAL_ROUTES:
+        return None
+    readings = []
+    head, _, last = path.rpartition("/")
+    if head and last in ROUTE_SUFFIXES:
+        readings.append(head)
+    head, runs, _ = path.rpartition("/runs/")
+    if runs and head:
+        readings.append(head)
+    if path.startswith("users/"):
+        return readings
+    return readings or None
+
+
+class ClaimedSessionIdConverter(SessionIdConverter):
+    def to_python(self, value: str) -> str:
+        readings = route_readings(value)
+        if readings is None:
+            raise ValueError("not a route path: left to the patterns below")
+        found = set(AgnoSession.objects.filter(pk__in=[value, *readings]).values_list("pk", flat=True))
+        if value not in found or found.intersection(readings):
+            raise ValueError("the route reading wins")
+        return value

@@ -1,0 +1,92 @@
+"""Template filters of the detail page: LLM text as sanitised Markdown, JSON values made readable."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+import nh3
+from django import template
+from django.utils.safestring import SafeString, mark_safe
+from markdown_it import MarkdownIt
+
+from sessions_ui import agno
+
+register = template.Library()
+
+# Raw HTML in the text is escaped, images become links (no requests to hosts an LLM chose), and
+# nh3 keeps only these tags and http(s)/mailto links, whatever the parser lets through.
+_markdown = (
+    MarkdownIt("commonmark", {"html": False, "breaks": True}).enable(["table", "strikethrough"]).disable("image")
+)
+ALLOWED_TAGS = {
+    "p", "br", "strong", "em", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li", "hr",
+    "h1", "h2", "h3", "h4", "h5", "h6", "a", "table", "thead", "tbody", "tr", "th", "td",
+}  # fmt: skip
+
+
+@register.filter
+def markdown(text: Any) -> SafeString:
+    """LLM output as HTML: Markdown without raw HTML, sanitised; the only filter here that marks text safe."""
+    rendered = _markdown.render(str(text or ""))
+    return mark_safe(
+        nh3.clean(
+            rendered,
+            tags=ALLOWED_TAGS,
+            attributes={"a": {"href", "title"}, "th": {"style"}, "td": {"style"}},
+            url_schemes={"http", "https", "mailto"},
+            link_rel="noopener noreferrer nofollow",
+            filter_style_properties={"text-align"},
+            url_relative="deny",
+        )
+    )
+
+
+@register.filter
+def plain(text: Any, length: int = 600) -> str:
+    """The start of Markdown text as one line of plain text, for a collapsed run (autoescaped as usual)."""
+    rendered = nh3.clean(_markdown.render(str(text or "")[:length]), tags=set())
+    return " ".join(html.unescape(rendered).split())
+
+
+@register.filter
+def malformed(value: Any) -> bool:
+    return isinstance(value, agno.Malformed)
+
+
+@register.filter
+def pretty_json(value: Any) -> str:
+    return agno.pretty_json(value)
+
+
+@register.filter
+def readable(value: Any) -> list[tuple[str, str, bool]]:
+    """A JSON object as (key, text, is_block) rows: scalars as text, nested values as indented JSON."""
+    if not isinstance(value, dict):
+        return []
+    rows = []
+    for key, item in value.items():
+        if isinstance(item, str):
+            rows.append((str(key), item, "\n" in item))
+        elif item is None or isinstance(item, (bool, int, float)):
+            rows.append((str(key), json.dumps(item), False))
+        else:
+            rows.append((str(key), agno.pretty_json(item), True))
+    return rows
+
+
+@register.filter
+def history_split(messages: list[agno.Message]) -> tuple[list[agno.Message], list[agno.Message]]:
+    """(messages replayed from earlier runs, this run's own messages): history is shown folded."""
+    history = [message for message in messages if message.from_history]
+    return history, [message for message in messages if not message.from_history]
+
+
+@register.filter
+def seconds(value: Any) -> str:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return ""
+    if value >= 60:
+        return f"{int(value // 60)} min {value % 60:.0f} s"
+    return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"

@@ -1,0 +1,111 @@
+// sessions_ui: the little the list needs beyond htmx. Keyboard: "/" search, j/k move, Enter open, o expand.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  const rows = () => Array.from(document.querySelectorAll("#results tbody.session-row"));
+  const selected = () => document.querySelector("#results tbody.session-row.selected");
+
+  function select(row) {
+    const current = selected();
+    if (current) current.classList.remove("selected");
+    if (!row) return;
+    row.classList.add("selected");
+    row.scrollIntoView({ block: "nearest" });
+  }
+
+  function move(step) {
+    const all = rows();
+    if (!all.length) return;
+    const index = all.indexOf(selected());
+    const next = index === -1 ? (step > 0 ? 0 : all.length - 1) : Math.min(all.length - 1, Math.max(0, index + step));
+    select(all[next]);
+  }
+
+  function toggle(button) {
+    const previewRow = button.closest("tbody").querySelector(".preview-row");
+    const open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", String(open));
+    previewRow.hidden = !open;
+  }
+
+  function typing(target) {
+    return target.closest("input, select, textarea, [contenteditable]") !== null;
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (typing(event.target)) {
+      if (event.key === "Escape") event.target.blur();
+      return;
+    }
+    const search = document.getElementById("filter-q");
+    if (event.key === "/" && search) {
+      event.preventDefault();
+      search.focus();
+      search.select();
+    } else if (event.key === "j") {
+      move(1);
+    } else if (event.key === "k") {
+      move(-1);
+    } else if (event.key === "Enter" && selected() && !event.target.closest("a, button")) {
+      window.location.assign(selected().dataset.href);
+    } else if (event.key === "o" && selected()) {
+      selected().querySelector("[data-expand]").click();
+    }
+  });
+
+  document.addEventListener("click", (event) => {
+    const expand = event.target.closest("[data-expand]");
+    if (expand) {
+      toggle(expand);
+      select(expand.closest("tbody"));
+      return;
+    }
+    const copy = event.target.closest("[data-copy]");
+    if (copy && navigator.clipboard) {
+      navigator.clipboard.writeText(copy.dataset.copy).then(() => {
+        copy.classList.add("copied");
+        setTimeout(() => copy.classList.remove("copied"), 1200);
+      });
+    }
+  });
+
+  // Live refresh skips a beat while the tab is hidden or the user is busy with the rows (an expanded
+  // row, ticked checkboxes), so it never closes what you read nor drops a selection.
+  window.liveRefreshAllowed = () =>
+    !document.hidden &&
+    !document.querySelector('#results [aria-expanded="true"], #results input[name=session_ids]:checked');
+
+  // Empty fields stay out of the request, so the pushed URL holds only the active filters.
+  document.addEventListener("htmx:configRequest", (event) => {
+    if (event.detail.elt.id !== "filters") return;
+    for (const [name, value] of Array.from(event.detail.formData.entries())) {
+      if (value === "") event.detail.formData.delete(name);
+    }
+  });
+
+  // The filter form lives outside the swapped results: after a chip, sort or row link (or the back
+  // button) changed the URL, show the URL's filters in it again.
+  function syncFilters() {
+    const form = document.getElementById("filters");
+    if (!form) return;
+    const params = new URLSearchParams(window.location.search);
+    for (const field of form.elements) {
+      if (!field.name) continue;
+      if (field.type === "checkbox") {
+        field.checked = params.get(field.name) === field.value;
+      } else if (field.tagName === "SELECT") {
+        const value = params.get(field.name);
+        field.value = value !== null && [...field.options].some((option) => option.value === value)
+          ? value
+          : field.options[0].value;
+      } else if (field !== document.activeElement) {
+        field.value = params.get(field.name) || "";
+      }
+    }
+  }
+  document.addEventListener("htmx:pushedIntoHistory", syncFilters);
+  document.addEventListener("htmx:historyRestore", syncFilters);
+  window.addEventListener("popstate", () => setTimeout(syncFilters));
+})();
