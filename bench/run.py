@@ -1,0 +1,475 @@
+"""Benchmarks: our list and detail pages against Agno's own queries, Django admin and the bare SQL.
+
+    .venv/bin/python bench/run.py --sessions 10000 [--layout 3] [--reuse]
+
+Seeds a dedicated PostgreSQL database (never the dev or a test database), measures every figure as
+a median over repeated requests after a warm-up, and prints a table of ratios with PASS/MISS against
+the targets of issue 6. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import psycopg
+from timing import measure
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+AGNO_PYTHON = ROOT / ".agno-venvs" / "agno-3.1.10" / "bin" / "python"
+HUGE_SEED = 99  # the huge session is seeded apart, so its id must not collide with the bulk's
+PAGE_SIZE = 50
+USER = "ada@example.com"
+AGENT = "research-agent"
+SEARCH = "kyoto"
+
+# Targets from issue 6 (at 1M sessions on a 2-core machine).
+FLOOR_FACTOR, FLOOR_SLACK_MS = 3, 10
+FASTER_THAN = 20
+DETAIL_MS, DETAIL_MB = 150, 50
+
+
+@dataclass
+class Scenario:
+    """One list page, asked of all four: our page, Agno's get_sessions, the admin changelist, bare SQL."""
+
+    name: str
+    ours: dict
+    agno: dict
+    admin: dict
+    where: str = ""
+    params: list = field(default_factory=list)
+    page: int = 1
+
+
+def scenarios(total: int) -> list[Scenario]:
+    last = max(math.ceil(total / PAGE_SIZE), 1)
+    like = f"%{SEARCH}%"
+    return [
+        Scenario("no filter", {}, {}, {}),
+        Scenario("by user", {"user_id": USER}, {"user_id": USER}, {"user_id": USER}, "user_id = %s", [USER]),
+        Scenario(
+            "by agent",
+            {"agent_id": AGENT},
+            {"session_type": "agent", "component_id": AGENT},
+            {"agent_id": AGENT},
+            "agent_id = %s",
+            [AGENT],
+        ),
+        Scenario(
+            "search",
+            {"q": SEARCH},
+            {"session_name": SEARCH},
+            # A default ModelAdmin has no search_fields; a field lookup in the URL is what it offers.
+            {"session_data__session_name__icontains": SEARCH},
+            "(session_data ->> 'session_name' ILIKE %s OR session_id ILIKE %s)",
+            [like, like],
+        ),
+        Scenario(f"last page ({last:,})", {"page": last}, {"page": last}, {"p": last}, page=last),
+    ]
+
+
+def database_url(server: str, name: str) -> str:
+    parts = urlsplit(server)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def run(command: list[str], env: dict) -> None:
+    subprocess.run(command, cwd=ROOT, env={**os.environ, **env}, check=True)
+
+
+def manage(*args: str, url: str) -> None:
+    # Seeding needs the models only: skipping the system checks keeps it independent of the URLs and views.
+    run([sys.executable, "manage.py", *args, "--skip-checks"], {"DATABASE_URL": url})
+
+
+def session_count(url: str) -> int | None:
+    try:
+        with psycopg.connect(url) as connection:
+            return connection.execute("SELECT count(*) FROM ai.agno_sessions").fetchone()[0]
+    except psycopg.Error:
+        return None
+
+
+def prepare_database(args) -> str:
+    """Create and seed the bench database, or keep it with --reuse when it holds the right number of rows."""
+    if "bench" not in args.db:
+        sys.exit(f"Refusing to seed {args.db!r}: the bench database's name must contain 'bench'.")
+    url = database_url(args.server, args.db)
+    expected = args.sessions + 1
+    with psycopg.connect(args.server, autocommit=True) as server:
+        exists = server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.db]).fetchone()
+        if exists and args.reuse:
+            found = session_count(url)
+            if found == expected:
+                print(f"Reusing {args.db}: {found:,} sessions.")
+                return url
+            print(f"{args.db} holds {found} sessions, not {expected:,}: seeding it again.")
+        server.execute(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
+        server.execute(f'CREATE DATABASE "{args.db}"')
+    print(f"Seeding {args.db}: {args.sessions:,} sessions, layout {args.layout}, padding {args.padding} ...")
+    started = time.monotonic()
+    manage("migrate", "--no-input", "-v0", url=url)
+    bulk = ["seed_demo", "--count", str(args.sessions), "--layout", args.layout, "--padding", str(args.padding)]
+    if args.runs is not None:
+        bulk += ["--runs", str(args.runs)]
+    manage(*bulk, url=url)
+    manage(
+        "seed_demo", "--count", "0", "--huge", str(args.huge), "--padding", str(args.huge_padding),
+        "--layout", args.layout, "--seed", str(HUGE_SEED), url=url,
+    )  # fmt: skip
+    with psycopg.connect(url, autocommit=True) as connection:
+        # A settled table, as a production database is: statistics and the visibility map up to date.
+        connection.execute("VACUUM ANALYZE ai.agno_sessions")
+        connection.execute("VACUUM ANALYZE ai.agno_runs")
+    print(f"Seeded in {time.monotonic() - started:.0f}s.")
+    return url
+
+
+def setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def huge_session_id() -> str:
+    from sessions_ui.demo import make_session
+
+    return make_session(0, now=0, runs=1, seed=HUGE_SEED).row["session_id"]
+
+
+def sql_figures(url: str, huge_id: str, layout: str) -> dict:
+    with psycopg.connect(url) as connection:
+        if layout == "3":
+            raw, stored = connection.execute(
+                "SELECT sum(length(run_data::text)), sum(pg_column_size(run_data)) FROM ai.agno_runs"
+                " WHERE session_id = %s",
+                [huge_id],
+            ).fetchone()
+        else:
+            raw, stored = connection.execute(
+                "SELECT length(runs::text), pg_column_size(runs) FROM ai.agno_sessions WHERE session_id = %s",
+                [huge_id],
+            ).fetchone()
+        return {
+            "postgres": connection.execute("SHOW server_version").fetchone()[0],
+            "database_bytes": connection.execute("SELECT pg_database_size(current_database())").fetchone()[0],
+            "huge_json_bytes": raw,
+            "huge_stored_bytes": stored,
+        }
+
+
+def list_columns() -> list[str]:
+    """The columns our list page selects (AgnoSession.objects.for_list()), so the floor reads the same."""
+    from sessions_ui.models import AgnoSession
+
+    names, deferred = AgnoSession.objects.for_list().query.deferred_loading
+    fields = AgnoSession._meta.concrete_fields
+    if deferred:
+        return [f.column for f in fields if f.name not in names and f.name != "runs"]
+    return [f.column for f in fields if f.name in names or f.primary_key]
+
+
+def bare_sql(scenario: Scenario, count: bool = False) -> tuple[str, list]:
+    from django.conf import settings
+
+    from sessions_ui.schema import quoted_table
+
+    table = quoted_table(settings.AGNO_SESSION_TABLE)
+    where = f" WHERE {scenario.where}" if scenario.where else ""
+    if count:
+        return f"SELECT count(*) FROM {table}{where}", scenario.params
+    columns = ", ".join(sorted(list_columns()))
+    offset = (scenario.page - 1) * PAGE_SIZE
+    # No tie-break on session_id (our page has one): the floor is the cheapest query for that page of rows.
+    return (
+        f"SELECT {columns} FROM {table}{where} ORDER BY created_at DESC LIMIT {PAGE_SIZE} OFFSET {offset}",
+        scenario.params,
+    )
+
+
+def measure_in_process(args, huge_id: str, total: int) -> dict:
+    """Our pages, the default admin changelist and the bare SQL, in this process through Django's test Client."""
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    call_command("dashboard_user", "bench", "--role", "admin", stdout=io.StringIO())
+    client = Client(raise_request_exception=False)  # a 500 is a figure to report, not a crash
+    client.force_login(User.objects.get(username="bench"))
+    options = {"warmup": args.warmup, "repeat": args.repeat, "budget": args.budget}
+    out: dict = {"list": {}, "sizes": {}}
+
+    def page(url: str, **headers):
+        response = client.get(url, headers=headers)
+        return response.status_code, len(response.content)
+
+    def timed_page(url: str) -> dict:
+        status, size = page(url)
+        figure = measure(lambda: page(url), **options) if status == 200 else {}
+        return {"url": url, "status": status, "bytes": size, **figure}
+
+    def timed_sql(sql: str, params: list) -> dict:
+        def query():
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                cursor.fetchall()
+
+        return {"sql": sql, **measure(query, **options)}
+
+    for scenario in scenarios(total):
+        figures = {
+            "ours": timed_page(f"/sessions/?{urlencode(scenario.ours)}"),
+            "admin": timed_page(f"/bench-admin/sessions_ui/agnosession/?{urlencode(scenario.admin)}"),
+            "sql": timed_sql(*bare_sql(scenario)),
+            "count": timed_sql(*bare_sql(scenario, count=True)),
+        }
+        out["list"][scenario.name] = figures
+        print(f"  measured {scenario.name}: ours {figures['ours'].get('median_ms', 0):.1f} ms", flush=True)
+    out["sizes"]["list page"] = page("/sessions/")[1]
+    out["sizes"]["list fragment (HX-Request)"] = page("/sessions/", HX_Request="true")[1]
+    detail_status, detail_size = page(f"/sessions/{huge_id}/")
+    out["sizes"]["detail page (1,000 runs)"] = detail_size if detail_status == 200 else None
+    out["detail_status"] = detail_status
+    return out
+
+
+def newest_session_id() -> str:
+    from sessions_ui.models import AgnoSession
+
+    return AgnoSession.objects.order_by("-created_at").values_list("session_id", flat=True).first()
+
+
+def subprocess_json(command: list[str], env: dict | None = None) -> dict:
+    result = subprocess.run(command, cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True)
+    if result.returncode:
+        return {"error": (result.stderr or result.stdout).strip().splitlines()[-1:]}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def measure_detail(args, url: str, huge_id: str, small_id: str) -> dict:
+    from urllib.parse import quote
+
+    spec = {
+        "url": f"/sessions/{quote(huge_id, safe='')}/",
+        "small_url": f"/sessions/{quote(small_id, safe='')}/",
+        "username": "bench",
+        "warmup": args.warmup,
+        "repeat": args.repeat,
+        "budget": args.budget,
+    }
+    return subprocess_json([sys.executable, str(BENCH / "detail_probe.py"), json.dumps(spec)], {"DATABASE_URL": url})
+
+
+def measure_agno(args, url: str, total: int, huge_id: str, small_id: str) -> dict:
+    if not AGNO_PYTHON.exists():
+        return {"error": [f"no agno venv at {AGNO_PYTHON}: run ./test once, or see bench/README.md"]}
+    spec = {
+        "db_url": url.replace("postgres://", "postgresql+psycopg://", 1),
+        "db_schema": "ai",
+        "warmup": args.warmup,
+        "repeat": args.repeat,
+        "budget": args.budget,
+        "list": [{"name": scenario.name, "kwargs": scenario.agno} for scenario in scenarios(total)],
+        "detail": {"session_id": huge_id, "session_type": "agent", "small_session_id": small_id},
+    }
+    result = subprocess_json([str(AGNO_PYTHON), str(BENCH / "agno_probe.py"), json.dumps(spec)])
+    if "greenlet" in str(result.get("error")):
+        result["error"].append(f"fix: {AGNO_PYTHON.parent / 'pip'} install -r tests/agno/requirements.txt")
+    return result
+
+
+def machine() -> dict:
+    with open("/proc/meminfo") as meminfo:
+        total_kb = int(meminfo.readline().split()[1])
+    return {
+        "cores": os.cpu_count(),
+        "ram_gb": round(total_kb / 1024 / 1024, 1),
+        "cpu": platform.processor() or platform.machine(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        # Other work on the same cores moves every figure: the 1-minute load average says how much there was.
+        "load_average": round(os.getloadavg()[0], 2),
+    }
+
+
+def ms(figure: dict | None) -> str:
+    if not figure:
+        return "n/a"
+    if "median_ms" not in figure:
+        return f"HTTP {figure.get('status', '?')}" if figure.get("status") else "error"
+    return f"{figure['median_ms']:.1f}"
+
+
+def verdict(ok: bool, detail: str) -> str:
+    return f"{'PASS' if ok else 'MISS'} {detail}"
+
+
+def list_verdicts(ours: dict, sql: dict, agno: dict | None, admin: dict) -> list[str]:
+    if "median_ms" not in ours:
+        return ["n/a: our page did not answer 200"]
+    mine = ours["median_ms"]
+    limit = FLOOR_FACTOR * sql["median_ms"] + FLOOR_SLACK_MS
+    out = [
+        verdict(
+            mine <= limit,
+            f"floor {mine:.1f} <= {limit:.1f} ms" + ("" if mine <= limit else f" ({mine / limit:.1f}x over)"),
+        )
+    ]
+    for label, other in (("Agno", agno), ("admin", admin)):
+        if not other or "median_ms" not in other:
+            out.append(f"n/a vs {label}")
+            continue
+        factor = other["median_ms"] / mine
+        if factor >= FASTER_THAN:
+            out.append(verdict(True, f"{label}/ours {factor:.1f}x >= {FASTER_THAN}x"))
+        else:
+            out.append(
+                verdict(False, f"{label}/ours {factor:.1f}x < {FASTER_THAN}x ({FASTER_THAN / factor:.1f}x short)")
+            )
+    return out
+
+
+def mb(value: int | None) -> str:
+    return "n/a" if value is None else f"{value / 2**20:.1f}"
+
+
+def report(args, info: dict, results: dict) -> None:
+    agno = results["agno"]
+    print()
+    print(
+        f"sessions_ui bench: {args.sessions:,} sessions + one {args.huge:,}-run session, Agno {args.layout}.x layout,"
+        f" database {args.db} ({mb(info['database_bytes'])} MB)"
+    )
+    print(
+        f"machine: {info['cores']} cores, {info['ram_gb']} GB RAM, PostgreSQL {info['postgres']}, {info['date']},"
+        f" load average {info['load_average']} before measuring;"
+        f" medians of up to {args.repeat} requests after {args.warmup} warm-up, ms"
+    )
+    if agno.get("error"):
+        print(f"Agno baseline failed: {agno['error']}")
+    print()
+    header = f"{'list page':<22}{'ours':>9}{'bare SQL':>10}{'count(*)':>10}{'Agno':>10}{'admin':>10}"
+    header += f"{'ours/SQL':>10}{'Agno/ours':>11}{'admin/ours':>11}"
+    print(header)
+    print("-" * len(header))
+    verdict_lines = []
+    for name, figures in results["list"].items():
+        ours, sql, count, admin = figures["ours"], figures["sql"], figures["count"], figures["admin"]
+        other = agno.get("list", {}).get(name)
+
+        def ratio(a, b):
+            if not a or not b or "median_ms" not in a or "median_ms" not in b:
+                return "n/a"
+            return f"{a['median_ms'] / b['median_ms']:.1f}x"
+
+        print(
+            f"{name:<22}{ms(ours):>9}{ms(sql):>10}{ms(count):>10}{ms(other):>10}{ms(admin):>10}"
+            f"{ratio(ours, sql):>10}{ratio(other, ours):>11}{ratio(admin, ours):>11}"
+        )
+        verdict_lines.append(f"  {name:<20}" + " | ".join(list_verdicts(ours, sql, other, admin)))
+    print()
+    print(
+        f"targets: list <= {FLOOR_FACTOR}x bare SQL + {FLOOR_SLACK_MS} ms, >= {FASTER_THAN}x faster than Agno and admin"
+    )
+    print("\n".join(verdict_lines))
+
+    detail, agno_detail = results["detail"], agno.get("detail") or {}
+    print()
+    print(
+        f"detail of the {args.huge:,}-run session {results['huge_id']}: {mb(info['huge_json_bytes'])} MB of run JSON,"
+        f" {mb(info['huge_stored_bytes'])} MB stored"
+    )
+    print(f"{'':<22}{'first byte ms':>14}{'first call ms':>14}{'extra RSS MB':>13}{'tracemalloc MB':>15}")
+    for label, figure in (("ours", detail), ("Agno get_session()", agno_detail)):
+        if figure.get("error") or figure.get("status", 200) != 200:
+            print(f"{label:<22}  {figure.get('error') or 'HTTP ' + str(figure.get('status'))}")
+            continue
+        print(
+            f"{label:<22}{ms(figure):>14}{figure.get('first_call_ms', float('nan')):>14.1f}"
+            f"{mb(figure.get('rss_extra')):>13}{mb(figure.get('tracemalloc_peak')):>15}"
+        )
+    if "median_ms" in detail and detail.get("status") == 200:
+        memory = max(detail.get("rss_extra", 0), detail.get("tracemalloc_peak", 0)) / 2**20
+        first = detail["median_ms"]
+        print(
+            "  "
+            + " | ".join(
+                [
+                    verdict(first <= DETAIL_MS, f"first byte {first:.1f} <= {DETAIL_MS} ms")
+                    + ("" if first <= DETAIL_MS else f" ({first / DETAIL_MS:.1f}x over)"),
+                    verdict(memory <= DETAIL_MB, f"extra memory {memory:.1f} <= {DETAIL_MB} MB")
+                    + ("" if memory <= DETAIL_MB else f" ({memory / DETAIL_MB:.1f}x over)"),
+                ]
+            )
+        )
+        if agno_detail.get("median_ms"):
+            print(f"  Agno get_session() / ours: {agno_detail['median_ms'] / first:.1f}x")
+    print()
+    print(
+        "response sizes (bytes): " + ", ".join(f"{k} {v:,}" if v else f"{k} n/a" for k, v in results["sizes"].items())
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sessions", type=int, default=10_000, help="bulk sessions to seed (default 10,000)")
+    parser.add_argument("--layout", choices=["2", "3"], default="3", help="2: runs inline; 3: agno_runs table")
+    parser.add_argument("--padding", type=int, default=100, help="extra words per answer (100: about 4-5 KB a run)")
+    parser.add_argument("--runs", type=int, default=None, help="runs per session (default: seed_demo's realistic mix)")
+    parser.add_argument("--huge", type=int, default=1000, help="runs of the one huge session")
+    parser.add_argument("--huge-padding", type=int, default=480, help="padding of the huge session (480: ~10 MB)")
+    parser.add_argument("--db", help="bench database (default sessions_ui_bench_<sessions>_l<layout>)")
+    parser.add_argument(
+        "--server",
+        default=os.environ.get("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+        help="PostgreSQL URL to create the bench database from (default $POSTGRES_URL or the local postgres)",
+    )
+    parser.add_argument("--reuse", action="store_true", help="skip seeding when the database has the right rows")
+    parser.add_argument("--repeat", type=int, default=15, help="timed requests per figure (median)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed requests before each figure")
+    parser.add_argument("--budget", type=float, default=20, help="seconds per figure before stopping early (min 3)")
+    parser.add_argument("--seed-only", action="store_true", help="seed (or check) the database, measure nothing")
+    parser.add_argument("--json", type=Path, help="also write the figures here (default bench/results/<db>.json)")
+    args = parser.parse_args()
+    args.db = args.db or f"sessions_ui_bench_{args.sessions}_l{args.layout}"
+
+    url = prepare_database(args)
+    if args.seed_only:
+        return
+    setup_django(url)
+    huge_id = huge_session_id()
+    info = {**sql_figures(url, huge_id, args.layout), **machine()}
+    total = session_count(url)
+    small_id = newest_session_id()
+    print("Measuring our pages, the default admin and bare SQL ...", flush=True)
+    results = measure_in_process(args, huge_id, total)
+    results["huge_id"] = huge_id
+    print("Measuring our detail page in a fresh process ...", flush=True)
+    results["detail"] = measure_detail(args, url, huge_id, small_id)
+    print("Measuring Agno's PostgresDb in the agno 3.x venv ...", flush=True)
+    results["agno"] = measure_agno(args, url, total, huge_id, small_id)
+    report(args, info, results)
+    path = args.json or BENCH / "results" / f"{args.db}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"args": vars(args) | {"json": str(path)}, "info": info, **results}, indent=2))
+    print(f"\nfigures written to {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
+if __name__ == "__main__":
+    main()

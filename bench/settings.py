@@ -1,0 +1,13 @@
+"""The app's settings, with the bench URLs (a default admin to compare against) and DEBUG off."""
+
+import warnings
+
+from config.settings import *  # noqa: F403
+from config.settings import ALLOWED_HOSTS, LOGGING
+
+ROOT_URLCONF = "bench.urls"
+DEBUG = False  # DEBUG keeps every query in memory: not what production serves
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
+# A page that fails shows as its status code in the table; its traceback would bury the table.
+LOGGING = {**LOGGING, "loggers": {"django.request": {"level": "CRITICAL"}}}
+warnings.filterwarnings("ignore", message="No directory at")  # no collectstatic needed to measure
