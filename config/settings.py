@@ -121,6 +121,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = True
 warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 
+# Session state and metadata are edited as JSON text and can be megabytes; Django's 2.5 MB default
+# would answer such an edit with a bare 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 32 * 1024 * 1024
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "sessions_ui:list"
 LOGOUT_REDIRECT_URL = "login"
