@@ -33,16 +33,20 @@ def decode_json(raw: Any) -> Any:
         return raw
     try:
         value = json.loads(raw)
-    except (ValueError, RecursionError) as error:
+    except ValueError as error:
         return Malformed(raw=str(raw), reason=f"not valid JSON: {error}")
+    except RecursionError:
+        return Malformed(raw=str(raw), reason=f"nested more than {MAX_DEPTH} levels deep")
     if isinstance(value, str):
         # Agno 2.x's SqliteDb stores json.dumps(obj) in a JSON column: a string literal holding JSON.
         stripped = value.lstrip()
         if stripped[:1] in ("{", "[") or stripped in ("null", "true", "false"):
             try:
                 value = json.loads(value)
-            except (ValueError, RecursionError) as error:
+            except ValueError as error:
                 return Malformed(raw=str(raw), reason=f"not valid JSON inside a JSON string: {error}")
+            except RecursionError:
+                return Malformed(raw=str(raw), reason=f"nested more than {MAX_DEPTH} levels deep")
     # Fewer brackets than MAX_DEPTH cannot nest deeper: the walk is only paid for large values.
     text = raw if isinstance(raw, str) else raw.decode("utf-8", errors="replace")
     if text.count("[") + text.count("{") > MAX_DEPTH and nests_deeper_than(value, MAX_DEPTH):
@@ -478,6 +482,7 @@ def nest_runs(runs: list[Run]) -> list[Run]:
             if nested.run_id:
                 by_id[nested.run_id] = nested
             ordered.append(nested)
+
     def ancestors(run: Run) -> int:
         """How many runs up the parent chain (stops past MAX_MEMBER_DEPTH, so cycles end too)."""
         count = 0

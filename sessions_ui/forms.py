@@ -58,6 +58,12 @@ def _reject_constant(name: str):
 
 def parse_json(text: str) -> Any:
     """Parse what the user typed; ValidationError (with line and column) for anything Agno could not store."""
+    # Deeper than the pages can show (agno.MAX_DEPTH); one level is kept for session_data, which holds the state.
+    too_deep = forms.ValidationError(
+        "Nested too deeply: at most %(depth)s levels of lists and objects.",
+        params={"depth": agno.MAX_DEPTH - 1},
+        code="too_deep",
+    )
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:
@@ -66,10 +72,14 @@ def parse_json(text: str) -> Any:
             params={"message": error.msg, "line": error.lineno, "column": error.colno},
             code="invalid_json",
         ) from error
-    except (ValueError, RecursionError) as error:
+    except ValueError as error:
         raise forms.ValidationError(
             "Invalid JSON: %(message)s.", params={"message": error}, code="invalid_json"
         ) from error
+    except RecursionError as error:
+        raise too_deep from error
+    if agno.nests_deeper_than(value, agno.MAX_DEPTH - 1):
+        raise too_deep
     if "\\u0000" in json.dumps(value):
         raise forms.ValidationError("Text may not contain NUL characters (\\u0000).", code="null_characters")
     return value

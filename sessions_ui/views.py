@@ -56,7 +56,9 @@ def _page_number(raw: str | None) -> tuple[int, str | None]:
 def _results(request: HtmxHttpRequest, filterset: SessionFilter, *, fixed: tuple[str, ...] = ()) -> dict:
     """The context of list.html#results: a page of rows, the active filters, and what was ignored."""
     number, page_problem = _page_number(request.GET.get("page"))
-    page = queries.list_page(filterset.qs, number, filtered=filterset.is_filtered)
+    page = queries.list_page(
+        filterset.qs, number, filtered=filterset.is_filtered, newest_window=filterset.searches_newest_first
+    )
     notices = [*filterset.problems(), *([page_problem] if page_problem else [])]
     if page.past_end:
         notices.append(
@@ -77,6 +79,13 @@ def _results(request: HtmxHttpRequest, filterset: SessionFilter, *, fixed: tuple
     }
 
 
+def _count(request: HtmxHttpRequest, filterset: SessionFilter) -> HttpResponse:
+    """The list's "of N" for a page whose count was left pending, and its pager once the last page is known."""
+    number, _ = _page_number(request.GET.get("page"))
+    page = queries.counted_page(filterset.qs, number, filtered=filterset.is_filtered)
+    return render(request, "sessions_ui/list.html#count", {"page": page, "count_cap": queries.COUNT_CAP})
+
+
 def _fragment(request: HtmxHttpRequest) -> bool:
     # A history restore (back button after the cache expired) needs the whole page.
     return bool(request.htmx) and not request.htmx.history_restore_request
@@ -90,6 +99,8 @@ def session_list(request: HtmxHttpRequest):
     if request.htmx.target == "filter-choices":
         return render(request, "sessions_ui/list.html#filter_choices", {"choices": queries.filter_choices()})
     filterset = SessionFilter(request.GET, queryset=AgnoSession.objects.all())
+    if request.htmx.target == "result-count":
+        return _count(request, filterset)
     context = _results(request, filterset)
     if _fragment(request):
         return render(request, "sessions_ui/list.html#results", context)
@@ -112,7 +123,10 @@ def session_list(request: HtmxHttpRequest):
 def user_sessions(request: HtmxHttpRequest, user_id: str):
     data = request.GET.copy()
     data["user_id"] = user_id
-    context = _results(request, SessionFilter(data, queryset=AgnoSession.objects.all()), fixed=("user_id",))
+    filterset = SessionFilter(data, queryset=AgnoSession.objects.all())
+    if request.htmx.target == "result-count":
+        return _count(request, filterset)
+    context = _results(request, filterset, fixed=("user_id",))
     if _fragment(request):
         return render(request, "sessions_ui/list.html#results", context)
     context |= {"user_id": user_id, "totals": queries.user_totals(user_id)}

@@ -168,3 +168,19 @@ def test_live_refresh_shows_new_sessions(admin_page, live_server, sessions):
     assert "Not shown" not in names(page)
     assert query(page) == {"type": ["agent"], "live": ["1"]}
     assert same_document(page)
+
+
+def test_filtered_count_fills_in_after_the_rows(admin_page, live_server):
+    for index in range(53):
+        create_session(session_id=f"s{index:02}", user_id="ada@example.com", created_at=NOW - index)
+    create_session(session_id="other", user_id="grace@example.org", created_at=NOW)
+    page = admin_page
+    page.goto(f"{live_server.url}/sessions/?user_id=ada%40example.com")
+    mark_document(page)
+    expect(page.locator("#result-count")).to_have_text("53 sessions")  # the count's own request, swapped in
+    expect(page.locator("#pager")).to_contain_text("Page 1 of 2")  # its pager now knows the last page
+    page.click("#pager a:has-text('Last »')")
+    expect(page.locator("#results .session-link")).to_have_count(3)
+    assert query(page) == {"user_id": ["ada@example.com"], "page": ["2"]}
+    expect(page.locator("#result-count")).to_have_text("53 sessions")  # the last page tells: no count request
+    assert same_document(page)
