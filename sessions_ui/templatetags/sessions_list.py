@@ -81,7 +81,7 @@ ROW = """
     <td colspan="{columns}"><div id="preview-{index}" class="preview"><p class="muted">Loading…</p></div></td>
   </tr>
 </tbody>"""
-# The delete engineer's select cell (delete_buttons.html#select_cell), one per row.
+# The bulk-delete checkbox of each row (its toolbar form is delete_buttons.html#toolbar).
 SELECT = (
     '<td class="col-select"><input type="checkbox" name="session_ids" value="{}" form="bulk-delete"'
     ' aria-label="Select {}"></td>\n    '
