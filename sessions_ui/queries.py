@@ -108,6 +108,7 @@ def run_total(sessions: QuerySet) -> int:
 
 LIST_PAGE_SIZE = 50
 COUNT_CAP = 10_000  # beyond this the list says "10,000+" instead of counting every matching row
+DEEP_OFFSET = 10_000  # from this many rows in, a page is read from whichever end of the order is nearer
 NEWEST_WINDOW = 10_000  # a search first looks for its page among this many newest sessions
 NEWEST_SECONDS = 60
 MAX_PAGE = 1_000_000
@@ -260,6 +261,8 @@ def list_page(sessions: QuerySet, number: int, *, filtered: bool, newest_window:
     "pending" for `list_total`, which the page asks for once its rows are shown.
     `newest_window` (the sessions are a search, newest first): see `_newest_rows`.
     """
+    if (number - 1) * LIST_PAGE_SIZE >= DEEP_OFFSET:
+        return _deep_page(sessions, number)
     rows = _newest_rows(sessions, number) if newest_window else None
     if rows is None:
         rows = _page_rows(sessions, number)
@@ -291,14 +294,48 @@ def list_page(sessions: QuerySet, number: int, *, filtered: bool, newest_window:
 
 
 def _page_rows(sessions: QuerySet, number: int) -> list[AgnoSession]:
+    """The rows of page `number`, and the first row of the next page if there is one."""
     offset = (number - 1) * LIST_PAGE_SIZE
+    return list(_list_columns(sessions)[offset : offset + LIST_PAGE_SIZE + 1])
+
+
+def _list_columns(sessions: QuerySet) -> QuerySet:
     page = (
         sessions.for_list().defer("agent_data", "team_data", "workflow_data").annotate(component_name=component_name())
     )
     if has_inline_runs():
         # Whether there is anything to count inline (a null test reads no blob): Agno 3.x nulls the column.
         page = page.annotate(stores_inline_runs=ExpressionWrapper(Q(runs__isnull=False), output_field=BooleanField()))
-    return list(page[offset : offset + LIST_PAGE_SIZE + 1])
+    return page
+
+
+def _deep_page(sessions: QuerySet, number: int) -> ListPage:
+    """Page `number`, at least DEEP_OFFSET rows in: counted exactly, and read from the nearer end.
+
+    OFFSET reads and sorts every row it skips (seconds at a million rows), so a page in the second
+    half is read in the reverse order from the end (the last page of a million rows: one row read
+    instead of a million). The exact count this needs costs less than the rows it saves skipping,
+    and gives the pager its last page.
+    """
+    total = sessions.order_by().count()
+    last = max(1, ceil(total / LIST_PAGE_SIZE))
+    past_end = number > last
+    number = min(number, last)
+    offset = (number - 1) * LIST_PAGE_SIZE
+    end = min(offset + LIST_PAGE_SIZE, total)
+    if offset < total - end:
+        rows = list(_list_columns(sessions)[offset:end])
+    else:
+        rows = list(_list_columns(sessions.reverse())[total - end : total - offset])[::-1]
+    return ListPage(
+        rows=list_rows(rows),
+        number=number,
+        has_next=number < last,
+        total=total,
+        total_is="exact",
+        past_end=past_end,
+        per_page=LIST_PAGE_SIZE,
+    )
 
 
 def _newest_rows(sessions: QuerySet, number: int) -> list[AgnoSession] | None:

@@ -407,6 +407,34 @@ def test_last_page_is_counted_by_its_rows(admin_client, monkeypatch):
     assert (page.total, page.total_is, page.last_number, page.has_next) == (3, "exact", 2, False)
 
 
+@pytest.mark.parametrize(
+    "query", ["", "sort=created_at", "sort=-updated_at", "sort=updated_at", "q=s", "q=s&sort=updated_at"]
+)
+def test_deep_pages_read_from_the_nearer_end_and_match_the_plain_order(admin_client, monkeypatch, query):
+    monkeypatch.setattr(queries, "LIST_PAGE_SIZE", 2)
+    # Ties in created_at and updated_at, and missing updated_at: the reversed order must undo all three.
+    for index in range(9):
+        updated = None if index % 4 == 0 else 2000 + index % 3
+        create_session(session_id=f"s{index}", created_at=1000 + index // 3, updated_at=updated)
+    plain = [shown(admin_client.get(f"/sessions/?{query}&page={number}")) for number in range(1, 6)]
+    listed = [row for rows in plain for row in rows]
+    assert len(listed) == len(set(listed)) == 9
+    monkeypatch.setattr(queries, "DEEP_OFFSET", 2)  # every page from the second on is read as a deep page
+    for number in range(1, 7):  # and one past the end, which shows the last page
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.get(f"/sessions/?{query}&page={number}")
+        page = response.context["page"]
+        assert shown(response) == plain[min(number, 5) - 1]
+        assert (page.number, page.has_next, page.past_end) == (min(number, 5), number < 5, number > 5)
+        if number > 1:
+            assert (page.total, page.total_is, page.last_number) == (9, "exact", 5)
+        rows_query = next(q["sql"] for q in captured.captured_queries if "component_name" in q["sql"])
+        skipped = re.search(r"OFFSET (\d+)", rows_query)
+        # From page 3 on, the end is nearer: read backwards, pages 3-5 skip 3, 1 and 0 rows instead of 4, 6 and 8.
+        expected_skip = {1: 0, 2: 2, 3: 3, 4: 1, 5: 0}[min(number, 5)]
+        assert (int(skipped[1]) if skipped else 0) == expected_skip, rows_query
+
+
 @pytest.mark.postgresql
 def test_unfiltered_count_on_postgresql_is_the_planners_estimate(admin_client, monkeypatch):
     monkeypatch.setattr(queries, "COUNT_CAP", 3)
