@@ -106,8 +106,8 @@ NOTHING = mark_safe("")
 def session_rows(rows: list[ListRow], query: QueryDict, *, on_list: bool, can_delete: bool) -> SafeString:
     """The <tbody> of each row: the list's filters in `query` carry over into the links that filter by a cell.
 
-    Every value is escaped once, up front (`_escaped`), so format_html's own escaping finds safe
-    text; the type, owner and user cells repeat from row to row and are built once per value.
+    Every value is escaped once, up front (`_escaped`), and filled in by `_html`, which insists on
+    escaped text; the type, owner and user cells repeat from row to row and are built once per value.
     """
     detail_url, preview_url, user_url = map(
         _session_url, ("sessions_ui:detail", "sessions_ui:preview", "sessions_ui:user")
@@ -118,24 +118,24 @@ def session_rows(rows: list[ListRow], query: QueryDict, *, on_list: bool, can_de
     def link(name: str, value: str) -> tuple[SafeString, SafeString]:
         """The href of the list filtered by `name=value` (the other filters kept), and its hx-get attribute."""
         query = filter_query(name, value)
-        return _escaped(list_url + query), format_html(' hx-get="{}"', _escaped(query)) if on_list else NOTHING
+        return _escaped(list_url + query), _html(' hx-get="{}"', _escaped(query)) if on_list else NOTHING
 
     @cache
     def type_cell(session_type: str) -> SafeString:
         escaped_type = _escaped(session_type)
-        return format_html(TYPE, escaped_type, *link("type", session_type), escaped_type, escaped_type)
+        return _html(TYPE, escaped_type, *link("type", session_type), escaped_type, escaped_type)
 
     @cache
     def owner_cell(kind: str, component_id: str | None, component_name: str) -> SafeString:
         if not component_id:
             return DASH
         escaped_id = _escaped(component_id)
-        return format_html(
+        return _html(
             OWNER,
             *link(f"{kind}_id", component_id),
             escaped_id,
             _escaped(component_name or component_id),
-            format_html(OWNER_ID, escaped_id) if component_name else NOTHING,
+            _html(OWNER_ID, escaped_id) if component_name else NOTHING,
         )
 
     @cache
@@ -143,7 +143,7 @@ def session_rows(rows: list[ListRow], query: QueryDict, *, on_list: bool, can_de
         if not user_id:
             return DASH
         escaped_id = _escaped(user_id)
-        return format_html(
+        return _html(
             USER, *link("user_id", user_id), escaped_id, escaped_id, _escaped(user_url(user_id)), escaped_id, escaped_id
         )
 
@@ -160,15 +160,15 @@ def session_rows(rows: list[ListRow], query: QueryDict, *, on_list: bool, can_de
         if malformed_summary:
             summary = format_html(MALFORMED, malformed_summary.reason)
         elif session.summary:
-            summary = format_html(SUMMARY, _escaped(_truncate(session.summary.text, 300)))
+            summary = _html(SUMMARY, _escaped(_truncate(session.summary.text, 300)))
         else:
             summary = DASH
         created_iso, created_exact, created_ago = _time(session.created_at, zone, now)
         html_rows.append(
-            format_html(
+            _html(
                 ROW,
                 index=_escaped(str(index)),
-                select=format_html(SELECT, session_id, _escaped(_truncate(name, 80))) if can_delete else NOTHING,
+                select=_html(SELECT, session_id, _escaped(_truncate(name, 80))) if can_delete else NOTHING,
                 detail_url=_escaped(detail_url(session.session_id)),
                 preview_url=_escaped(preview_url(session.session_id)),
                 name=_escaped(_truncate(name, 120)),
@@ -184,11 +184,20 @@ def session_rows(rows: list[ListRow], query: QueryDict, *, on_list: bool, can_de
                 created_iso=created_iso,
                 created_exact=created_exact,
                 created_ago=created_ago or "—",
-                updated=format_html(TIME, *_time(session.updated_at, zone, now)) if session.updated_at else DASH,
+                updated=_html(TIME, *_time(session.updated_at, zone, now)) if session.updated_at else DASH,
                 columns=columns,
             )
         )
-    return mark_safe("".join(html_rows))  # each row is format_html's, every value in it escaped
+    return mark_safe("".join(html_rows))  # each row is _html's, every value in it escaped
+
+
+def _html(template: str, *args: SafeString, **kwargs: SafeString) -> SafeString:
+    """format_html for values escaped already: it refuses any that is not, instead of escaping each again
+    (conditional_escape on twenty values a row was a third of the rows' cost)."""
+    for value in (*args, *kwargs.values()):
+        if not isinstance(value, SafeString):
+            raise TypeError(f"not escaped: {value!r}")
+    return SafeString(template.format(*args, **kwargs))
 
 
 def _escaped(text: str) -> SafeString:
