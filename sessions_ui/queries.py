@@ -296,7 +296,20 @@ def list_page(sessions: QuerySet, number: int, *, filtered: bool, newest_window:
 def _page_rows(sessions: QuerySet, number: int) -> list[AgnoSession]:
     """The rows of page `number`, and the first row of the next page if there is one."""
     offset = (number - 1) * LIST_PAGE_SIZE
-    return list(_list_columns(sessions)[offset : offset + LIST_PAGE_SIZE + 1])
+    return _rows_at(sessions, offset, offset + LIST_PAGE_SIZE + 1)
+
+
+def _rows_at(sessions: QuerySet, start: int, stop: int) -> list[AgnoSession]:
+    """Rows `start` to `stop` of `sessions`, in order.
+
+    Past the first rows, the keys of those rows are found first and then only they are read: an
+    OFFSET over the list's columns computes them (decoding JSON) for every row it skips.
+    """
+    if start == 0:
+        return list(_list_columns(sessions)[:stop])
+    keys = list(sessions.values_list("pk", flat=True)[start:stop])
+    rows = {row.pk: row for row in _list_columns(AgnoSession.objects.filter(pk__in=keys))}
+    return [rows[key] for key in keys if key in rows]  # a row deleted in between is left out
 
 
 def _list_columns(sessions: QuerySet) -> QuerySet:
@@ -324,9 +337,9 @@ def _deep_page(sessions: QuerySet, number: int) -> ListPage:
     offset = (number - 1) * LIST_PAGE_SIZE
     end = min(offset + LIST_PAGE_SIZE, total)
     if offset < total - end:
-        rows = list(_list_columns(sessions)[offset:end])
+        rows = _rows_at(sessions, offset, end)
     else:
-        rows = list(_list_columns(sessions.reverse())[total - end : total - offset])[::-1]
+        rows = _rows_at(sessions.reverse(), total - end, total - offset)[::-1]
     return ListPage(
         rows=list_rows(rows),
         number=number,

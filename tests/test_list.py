@@ -359,8 +359,8 @@ def test_filtered_count_comes_after_the_rows(admin_client, monkeypatch, django_a
     seed(5)
     url = "/sessions/?created_after=2000-01-01&page=2"
     layout()
-    # login session + user, the page, the run counts (in the 3.x runs table): no count
-    with django_assert_num_queries(4):
+    # login session + user, the page's keys and then its rows, the run counts (in the 3.x runs table): no count
+    with django_assert_num_queries(5):
         response = admin_client.get(url)
     page = response.context["page"]
     assert (page.total, page.total_is, page.last_number) == (4, "pending", None)
@@ -428,11 +428,10 @@ def test_deep_pages_read_from_the_nearer_end_and_match_the_plain_order(admin_cli
         assert (page.number, page.has_next, page.past_end) == (min(number, 5), number < 5, number > 5)
         if number > 1:
             assert (page.total, page.total_is, page.last_number) == (9, "exact", 5)
-        rows_query = next(q["sql"] for q in captured.captured_queries if "component_name" in q["sql"])
-        skipped = re.search(r"OFFSET (\d+)", rows_query)
+        skipped = [int(offset) for q in captured.captured_queries for offset in re.findall(r"OFFSET (\d+)", q["sql"])]
         # From page 3 on, the end is nearer: read backwards, pages 3-5 skip 3, 1 and 0 rows instead of 4, 6 and 8.
         expected_skip = {1: 0, 2: 2, 3: 3, 4: 1, 5: 0}[min(number, 5)]
-        assert (int(skipped[1]) if skipped else 0) == expected_skip, rows_query
+        assert (skipped or [0]) == [expected_skip], captured.captured_queries
 
 
 @pytest.mark.postgresql
