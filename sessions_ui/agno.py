@@ -91,6 +91,20 @@ def as_list(value: Any) -> list:
     return value if isinstance(value, list) else []
 
 
+def as_text(value: Any) -> str:
+    """A stored name, id, status or type as text, "" when missing: a number written there shows as the
+    number, while a list, an object or a boolean would show as a Python repr, so it counts as missing.
+    Content (messages, outputs) goes through `text_of`, which shows structured values as JSON.
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return str(value)
+    return ""
+
+
 def as_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -255,8 +269,8 @@ def decode_tool_execution(value: Any) -> ToolCall:
     """A ToolExecution dict from a run's `tools` list."""
     data = as_dict(value)
     return ToolCall(
-        tool_call_id=data.get("tool_call_id"),
-        name=str(data.get("tool_name") or "tool"),
+        tool_call_id=as_text(data.get("tool_call_id")) or None,
+        name=as_text(data.get("tool_name")) or "tool",
         args=data.get("tool_args"),
         result=data.get("result"),
         error=bool(data.get("tool_call_error")),
@@ -273,8 +287,8 @@ def decode_message_tool_call(value: Any) -> ToolCall:
         parsed = decode_json(args)
         args = args if isinstance(parsed, Malformed) else parsed
     return ToolCall(
-        tool_call_id=data.get("id"),
-        name=str(function.get("name") or data.get("name") or "tool"),
+        tool_call_id=as_text(data.get("id")) or None,
+        name=as_text(function.get("name")) or as_text(data.get("name")) or "tool",
         args=args,
         result=None,
         error=False,
@@ -305,19 +319,20 @@ def media_references(data: dict) -> list[str]:
     for key in MEDIA_KEYS:
         for item in as_list(data.get(key)):
             item = as_dict(item)
-            reference = item.get("url") or item.get("filepath") or item.get("id") or item.get("filename")
-            references.append(f"{key[:-1] if key.endswith('s') else key}: {reference or 'inline content'}")
+            names = (as_text(item.get(name)) for name in ("url", "filepath", "id", "filename"))
+            reference = next((name for name in names if name), "inline content")
+            references.append(f"{key[:-1] if key.endswith('s') else key}: {reference}")
     return references
 
 
 def decode_message(value: Any) -> Message:
     data = as_dict(value)
     return Message(
-        role=str(data.get("role") or "unknown"),
+        role=as_text(data.get("role")) or "unknown",
         content=text_of(data.get("content")),
         tool_calls=[decode_message_tool_call(call) for call in as_list(data.get("tool_calls"))],
-        tool_call_id=data.get("tool_call_id"),
-        tool_name=data.get("tool_name"),
+        tool_call_id=as_text(data.get("tool_call_id")) or None,
+        tool_name=as_text(data.get("tool_name")) or None,
         tool_error=bool(data.get("tool_call_error")),
         reasoning_content=text_of(data.get("reasoning_content")),
         from_history=bool(data.get("from_history")),
@@ -350,10 +365,10 @@ def decode_step(value: Any, depth: int = 0) -> Step:
     for item in as_list(nested):
         flat.extend(item if isinstance(item, list) else [item])
     return Step(
-        name=str(data.get("step_name") or data.get("name") or "step"),
-        step_type=str(data.get("step_type") or ""),
-        executor_type=str(data.get("executor_type") or ""),
-        executor_name=str(data.get("executor_name") or ""),
+        name=as_text(data.get("step_name")) or as_text(data.get("name")) or "step",
+        step_type=as_text(data.get("step_type")),
+        executor_type=as_text(data.get("executor_type")),
+        executor_name=as_text(data.get("executor_name")),
         content=text_of(data.get("content")),
         success=data.get("success") if isinstance(data.get("success"), bool) else None,
         error=text_of(data.get("error")),
@@ -428,14 +443,14 @@ def decode_run(value: Any, *, run_type: str | None = None, order: tuple = (), ru
     data = decoded
     messages = [decode_message(message) for message in as_list(data.get("messages"))]
     kind = _run_kind(data, run_type)
-    component_name = data.get(f"{kind}_name") or data.get("agent_name") or data.get("team_name") or ""
+    names = (as_text(data.get(key)) for key in (f"{kind}_name", "agent_name", "team_name"))
     return Run(
-        run_id=str(data.get("run_id") or run_id or ""),
+        run_id=as_text(data.get("run_id")) or run_id or "",
         kind=kind,
-        parent_run_id=data.get("parent_run_id") or None,
-        status=str(data.get("status") or ""),
-        component_name=str(component_name),
-        model=str(data.get("model") or ""),
+        parent_run_id=as_text(data.get("parent_run_id")) or None,
+        status=as_text(data.get("status")),
+        component_name=next((name for name in names if name), ""),
+        model=as_text(data.get("model")),
         input=_run_input(data, messages),
         content=text_of(data.get("content")),
         reasoning=text_of(data.get("reasoning_content")),
@@ -444,7 +459,12 @@ def decode_run(value: Any, *, run_type: str | None = None, order: tuple = (), ru
         metrics=decode_metrics(data.get("metrics")),
         created_at=epoch_to_datetime(data.get("created_at")),
         steps=[decode_step(step) for step in as_list(data.get("step_results"))],
-        events=[event for event in as_list(data.get("events")) if isinstance(event, dict)],
+        # What the timeline shows of each event; the events in full are in the raw JSON.
+        events=[
+            {"event": as_text(event.get("event")), "created_at": as_text(event.get("created_at"))}
+            for event in as_list(data.get("events"))
+            if isinstance(event, dict)
+        ],
         media=media_references(data),
         data=data,
         order=order,
@@ -556,7 +576,7 @@ def decode_summary(raw: Any) -> Summary | Malformed | None:
     if not isinstance(value, dict):
         return Malformed(raw=pretty_json(value), reason=f"expected a summary object, found {type(value).__name__}")
     text = text_of(value.get("summary"))
-    topics = [str(topic) for topic in as_list(value.get("topics"))]
+    topics = [topic for topic in map(as_text, as_list(value.get("topics"))) if topic]
     if not text and not topics:
         return None
     return Summary(text=text, topics=topics, updated_at=epoch_to_datetime(value.get("updated_at")))
@@ -582,9 +602,9 @@ def decode_component(kind: str, component_id: str | None, raw: Any) -> Component
     return Component(
         kind=kind,
         component_id=component_id,
-        name=str(fields.get("name") or ""),
-        model_id=str(model_fields.get("id") or (model if isinstance(model, str) else "") or ""),
-        model_provider=str(model_fields.get("provider") or ""),
+        name=as_text(fields.get("name")),
+        model_id=as_text(model_fields.get("id")) or as_text(model),
+        model_provider=as_text(model_fields.get("provider")),
         data=data,
     )
 
@@ -696,16 +716,22 @@ def stored_runs(inline_runs: Any = None, run_rows: list | None = None) -> list:
     merge_runs_table_with_legacy_blob). What does not decode is kept as its raw text.
     """
     table = [decode_json(row.run_data) for row in run_rows or []]
-    table_by_id = {run["run_id"]: run for run in table if isinstance(run, dict) and run.get("run_id") is not None}
+    table_by_id = {_stored_run_id(run): run for run in table if _stored_run_id(run) is not None}
     inline = decode_json(inline_runs)
     if isinstance(inline, Malformed) or (inline is not None and not isinstance(inline, list)):
         inline = [inline]
     runs, inline_ids = [], set()
     for item in inline or []:
         value = decode_json(item) if isinstance(item, str) else item
-        run_id = value.get("run_id") if isinstance(value, dict) else None
+        run_id = _stored_run_id(value)
         if run_id is not None:
             inline_ids.add(run_id)
         runs.append(table_by_id.get(run_id, value) if run_id is not None else value)
-    runs.extend(run for run in table if not (isinstance(run, dict) and run.get("run_id") in inline_ids))
+    runs.extend(run for run in table if _stored_run_id(run) not in inline_ids)
     return [run.raw if isinstance(run, Malformed) else run for run in runs]
+
+
+def _stored_run_id(run: Any) -> Any:
+    """The run_id Agno matches stored runs by; a list or an object there (unhashable) matches nothing."""
+    run_id = run.get("run_id") if isinstance(run, dict) else None
+    return None if isinstance(run_id, (list, dict)) else run_id

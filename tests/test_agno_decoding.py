@@ -212,3 +212,112 @@ def test_malformed_run_row_is_marked_and_others_survive():
     assert len(runs) == 2
     assert runs[0].malformed is not None and runs[0].raw_json == "{garbage"
     assert runs[1].malformed is None
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        ("COMPLETED", "COMPLETED"),
+        ("", ""),
+        (42, "42"),
+        (0, "0"),
+        (-1.5, "-1.5"),
+        (True, ""),
+        (False, ""),
+        (None, ""),
+        (["x"], ""),
+        ({"a": 1}, ""),
+        (float("inf"), ""),
+        (float("nan"), ""),
+    ],
+)
+def test_as_text_keeps_strings_writes_numbers_and_drops_the_rest(value, text):
+    assert agno.as_text(value) == text
+
+
+NOT_TEXT = (["x"], {"a": 1}, True)
+
+
+@pytest.mark.parametrize("odd", NOT_TEXT, ids=["list", "object", "bool"])
+def test_text_fields_of_a_run_holding_other_json_are_missing_not_reprs(odd):
+    run = agno.decode_run(
+        {
+            "run_id": odd,
+            "parent_run_id": odd,
+            "status": odd,
+            "agent_name": odd,
+            "model": odd,
+            "messages": [
+                {
+                    "role": odd,
+                    "tool_name": odd,
+                    "tool_call_id": odd,
+                    "tool_calls": [{"id": odd, "name": odd, "function": {"name": odd}}],
+                    "images": [{"url": odd, "id": "img-1"}, {"url": odd}],
+                }
+            ],
+            "tools": [{"tool_name": odd, "tool_call_id": odd}],
+            "events": [{"event": odd, "created_at": odd}],
+            "step_results": [
+                {"step_name": odd, "name": odd, "step_type": odd, "executor_type": odd, "executor_name": odd}
+            ],
+        },
+        run_id="from-the-row",
+    )
+    assert (run.run_id, run.parent_run_id, run.status, run.component_name, run.model) == (
+        "from-the-row",
+        None,
+        "",
+        "",
+        "",
+    )
+    [message] = run.messages
+    assert (message.role, message.tool_name, message.tool_call_id) == ("unknown", None, None)
+    assert [(call.name, call.tool_call_id) for call in message.tool_calls] == [("tool", None)]
+    assert message.media == ["image: img-1", "image: inline content"]
+    assert [(tool.name, tool.tool_call_id) for tool in run.tools] == [("tool", None)]
+    assert run.events == [{"event": "", "created_at": ""}]
+    [step] = run.steps
+    assert (step.name, step.step_type, step.executor_type, step.executor_name) == ("step", "", "", "")
+
+
+def test_text_fields_of_a_run_holding_numbers_are_the_numbers():
+    run = agno.decode_run(
+        {
+            "run_id": 42,
+            "parent_run_id": 7,
+            "status": 5,
+            "agent_name": 1.5,
+            "model": 4,
+            "messages": [{"role": 1, "tool_name": 2, "images": [{"url": 3}]}],
+            "tools": [{"tool_name": 6}],
+            "events": [{"event": 8, "created_at": 1_760_000_000}],
+        }
+    )
+    assert (run.run_id, run.parent_run_id, run.status, run.component_name, run.model) == ("42", "7", "5", "1.5", "4")
+    assert (run.messages[0].role, run.messages[0].tool_name, run.messages[0].media) == ("1", "2", ["image: 3"])
+    assert run.tools[0].name == "6"
+    assert run.events == [{"event": "8", "created_at": "1760000000"}]
+
+
+def test_a_component_name_that_is_not_text_falls_back_to_the_next_name():
+    run = agno.decode_run({"team_name": ["x"], "agent_name": "Ada", "member_responses": []})
+    assert (run.kind, run.component_name) == ("team", "Ada")
+
+
+def test_runs_whose_ids_are_lists_or_objects_still_nest_and_export():
+    runs = [{"run_id": ["x"], "parent_run_id": {"a": 1}, "content": "a"}, {"run_id": "b", "parent_run_id": ["x"]}]
+    decoded = agno.decode_runs(json.dumps(runs))
+    assert [(run.run_id, run.parent_run_id) for run in decoded] == [("", None), ("b", None)]
+    table = [SimpleNamespace(run_id="t", run_data=json.dumps({"run_id": {"a": 1}}))]
+    assert agno.stored_runs(json.dumps(runs), table) == [*runs, {"run_id": {"a": 1}}]
+
+
+def test_summary_topics_and_component_fields_that_are_not_text():
+    summary = agno.decode_summary(json.dumps({"summary": "s", "topics": [None, {"x": 1}, ["x"], True, 3, "travel"]}))
+    assert summary.topics == ["3", "travel"]
+    component = agno.decode_component(
+        "agent", "a1", json.dumps({"name": ["x"], "model": {"id": {"n": 1}, "provider": ["p"]}})
+    )
+    assert (component.name, component.model_id, component.model_provider) == ("", "", "")
+    assert agno.decode_component("agent", "a1", json.dumps({"name": 7, "model": "gpt-4o"})).model_id == "gpt-4o"

@@ -183,7 +183,7 @@ def session_rows(rows: list[ListRow], query: QueryDict, *, on_list: bool, can_de
                 summary=summary,
                 created_iso=created_iso,
                 created_exact=created_exact,
-                created_ago=created_ago or "—",
+                created_ago=created_ago or SafeString("—"),
                 updated=_html(TIME, *_time(session.updated_at, zone, now)) if session.updated_at else DASH,
                 columns=columns,
             )

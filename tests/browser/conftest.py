@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from django.core.cache import cache
 
 from tests.conftest import make_user
 
@@ -10,6 +11,12 @@ from tests.conftest import make_user
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """The live server shares this process's cache: choices cached by an earlier test would show rows it deleted."""
+    cache.clear()
 
 
 @pytest.fixture(scope="session")

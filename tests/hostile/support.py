@@ -151,8 +151,10 @@ ELEMENTS = {
 # htmx attributes our templates use; their values are our own code or URLs, never stored text.
 HTMX_ATTRIBUTES = {
     "hx-get", "hx-post", "hx-target", "hx-swap", "hx-push-url", "hx-trigger", "hx-sync", "hx-indicator",
-    "hx-disinherit", "hx-headers", "hx-on:click", "hx-on:change", "hx-on::before-swap",
+    "hx-disinherit", "hx-headers", "hx-on:click", "hx-on:change", "hx-on::before-swap", "hx-swap-oob",
 }  # fmt: skip
+# The one element that requests without a user action: the list's result count, which a request of its own fills in.
+COUNT_PLACEHOLDER = ("span", "result-count", "load")
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "xlink:href", "background", "cite"}
 SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:")
 MARKER = "__xss"  # every payload that would run sets window.__xss
@@ -180,7 +182,11 @@ class MarkupCheck(HTMLParser):
                 self.problems.append(f"htmx request elsewhere {where}")
             elif name.startswith("hx-") and name not in {"hx-get", "hx-post"} and MARKER in value:
                 self.problems.append(f"htmx attribute with stored text {where}")
-            elif name == "hx-trigger" and re.search(r"\b(load|revealed|intersect)\b", value):
+            elif (
+                name == "hx-trigger"
+                and re.search(r"\b(load|revealed|intersect)\b", value)
+                and (tag, attributes.get("id"), value) != COUNT_PLACEHOLDER
+            ):
                 self.problems.append(f"htmx request without a user action {where}")
             elif name in URL_ATTRIBUTES and re.sub(r"[\s\x00-\x1f]", "", value).lower().startswith(SCRIPT_SCHEMES):
                 self.problems.append(f"script URL {where}")

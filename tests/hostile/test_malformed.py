@@ -13,6 +13,7 @@ import zlib
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils.html import escape
 
 from sessions_ui.models import AgnoSession
 from tests.factories import create_session, make_agent_run
@@ -454,6 +455,56 @@ def test_both_layouts_disagreeing(admin_client):
         ],
     )
     walk_everything(admin_client, "both", edit=False, user_id=None)
+
+
+def _not_text_run(run_id) -> dict:
+    """A run whose text fields (names, ids, status, types) hold lists and objects."""
+    odd = {"status": ["x"], "agent_name": {"a": 1}, "team_name": ["x"], "model": {"a": 1}}
+    return {
+        "run_id": run_id,
+        "created_at": NOW - 100,
+        **odd,
+        "messages": [
+            {"role": ["x"], "content": "hello", "tool_name": {"a": 1}, "images": [{"url": ["x"]}]},
+            {
+                "role": "assistant",
+                "content": "calling",
+                "tool_calls": [{"function": {"name": ["x"], "arguments": "{}"}}],
+            },
+        ],
+        "tools": [{"tool_name": {"a": 1}, "tool_args": {}, "result": "ok"}],
+        "events": [{"event": ["x"], "created_at": {"a": 1}}],
+        "step_results": [{"step_name": ["x"], "step_type": {"a": 1}, "executor_name": ["x"]}],
+    }
+
+
+@pytest.mark.parametrize("layout", ["2", "3"])
+def test_text_fields_holding_lists_or_objects_never_show_as_python_reprs(admin_client, layout):
+    runs = [_not_text_run("visible"), {**_not_text_run(["x"]), "parent_run_id": {"a": 1}, "created_at": NOW - 50}]
+    summary = {"summary": "s", "topics": [["x"], {"a": 1}, "travel"]}
+    agent_data = {"name": ["x"], "model": {"id": {"a": 1}, "provider": ["x"]}}
+    fields = {"session_id": "reprs", "user_id": "mallory@example.com", "summary": summary, "agent_data": agent_data}
+    if layout == "2":
+        create_session(layout="2", runs=runs, **fields)
+    else:
+        create_session(**fields)
+        insert_run_rows("reprs", [{"run_id": "visible", "run_data": json.dumps(runs[0])}])
+        insert_run_rows("reprs", [{"run_id": "second", "run_data": json.dumps(runs[1])}])
+    detail = reverse("sessions_ui:detail", args=["reprs"])
+    pages = [
+        ("detail, the run open", admin_client.get(detail, {"run": "visible"})),
+        ("run fragment", admin_client.get(reverse("sessions_ui:run", args=["reprs", "visible"]), **HTMX)),
+        *read_pages(admin_client, "reprs", user_id="mallory@example.com"),
+    ]
+    assert_no_server_error(pages)
+    assert pages[0][1].status_code == 200 and pages[1][1].status_code == 200
+    assert "hello" in pages[0][1].text
+    reprs = ["['x']", "{'a': 1}"]
+    for label, response in pages:
+        if "html" in response.get("Content-Type", ""):
+            html = response.content.decode()
+            shown = [text for text in reprs if text in html or escape(text) in html]
+            assert not shown, (label, shown)
 
 
 @pytest.mark.parametrize("layout", ["2", "3"])

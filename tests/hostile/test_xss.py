@@ -12,11 +12,14 @@ import json
 import pytest
 from django.urls import reverse
 
+from sessions_ui import queries
 from sessions_ui.models import AgnoSession
+from tests.factories import create_session
 from tests.hostile.support import (
     BULK_DELETE_URL,
     HTMX,
     LIST_URL,
+    NOW,
     Pages,
     assert_escaped,
     markup_problems,
@@ -50,6 +53,38 @@ def test_the_check_finds_injected_markup():
         '<p title="&lt;script&gt;window.__xss=1">&lt;script&gt;window.__xss=1&lt;/script&gt;</p></div>'
     )
     assert markup_problems(ours) == []
+
+
+def test_the_check_lets_only_the_result_count_request_on_load():
+    count = (
+        '<span id="result-count" hx-get="/sessions/?user_id=x" hx-trigger="load" hx-target="this"'
+        ' hx-swap="outerHTML" hx-push-url="false" title="Counting…">2+ sessions</span>'
+    )
+    pager = '<nav class="pager" id="pager" hx-target="#results" hx-swap="outerHTML" hx-swap-oob="true"></nav>'
+    assert markup_problems(count + pager) == []
+    for html in (
+        count.replace('id="result-count"', 'id="other"'),
+        count.replace('id="result-count" ', ""),
+        count.replace("<span", "<div"),
+        count.replace('hx-trigger="load"', 'hx-trigger="revealed"'),
+        count.replace('hx-trigger="load"', 'hx-trigger="load, every 1s"'),
+    ):
+        assert markup_problems(html), html
+
+
+def test_the_pending_count_and_the_count_fragment_pass_the_check(admin_client, monkeypatch):
+    """The list's real markup: a count left pending (a filtered list past its first page), and the count
+    fragment with the pager it swaps in out of band."""
+    monkeypatch.setattr(queries, "LIST_PAGE_SIZE", 2)
+    for index in range(3):
+        create_session(session_id=f"s{index}", user_id="ada@example.com", created_at=NOW - index)
+    page = admin_client.get(LIST_URL, {"user_id": "ada@example.com"})
+    assert 'id="result-count"' in page.text and 'hx-trigger="load"' in page.text
+    counted = admin_client.get(
+        LIST_URL, {"user_id": "ada@example.com"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="result-count"
+    )
+    assert 'hx-swap-oob="true"' in counted.text
+    assert_escaped([("pending count", page), ("count fragment", counted)], [])
 
 
 def editing_with(client, session_id: str, payload: str) -> Pages:
