@@ -13,13 +13,15 @@ import pytest
 from django.core.management import call_command
 
 from sessions_ui.filters import searched_texts
-from sessions_ui.management.commands.agno_indexes import FILTER_COLUMNS, Command, index_name
+from sessions_ui.management.commands.agno_indexes import FILTER_COLUMNS, ORDER_INDEX, Command, index_name
 from sessions_ui.schema import agno_connection, quoted_table
 from tests.factories import create_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-FILTER_INDEXES = {index_name("agno_sessions", f"{column}_created_at") for column in FILTER_COLUMNS}
+BTREE_INDEXES = {index_name("agno_sessions", f"{column}_created_at") for column in FILTER_COLUMNS} | {
+    index_name("agno_sessions", ORDER_INDEX)
+}
 SEARCH_INDEXES = {index_name("agno_sessions", f"{text}_trgm") for text in searched_texts()}
 
 
@@ -64,8 +66,8 @@ def run(*args: str) -> str:
 def expected_indexes() -> set[str]:
     """What --apply creates here: trigram indexes only where PostgreSQL has pg_trgm."""
     if agno_connection().vendor == "sqlite" or Command()._trigram_extension(agno_connection()) is None:
-        return FILTER_INDEXES
-    return FILTER_INDEXES | SEARCH_INDEXES
+        return BTREE_INDEXES
+    return BTREE_INDEXES | SEARCH_INDEXES
 
 
 def test_by_default_it_only_prints_the_statements():
@@ -79,6 +81,11 @@ def test_by_default_it_only_prints_the_statements():
             rf'(\"ai\"\.)?"agno_sessions" \("{column}", "created_at" DESC, "session_id"\);',
             output,
         ), output
+    assert re.search(
+        r'missing CREATE INDEX( CONCURRENTLY)? IF NOT EXISTS "idx_agno_sessions_created_at_session_id" ON '
+        r'(\"ai\"\.)?"agno_sessions" \("created_at" DESC, "session_id"\);',
+        output,
+    ), output
 
 
 def test_apply_creates_the_missing_indexes_and_is_idempotent():
@@ -123,6 +130,34 @@ def test_sqlite_uses_the_index_of_the_filtered_column(admin_client):
     assert "TEMP B-TREE" not in plan, plan
 
 
+def test_a_deep_page_finds_its_keys_in_the_order_index(admin_client, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sessions_ui import queries
+
+    monkeypatch.setattr(queries, "LIST_PAGE_SIZE", 1)
+    monkeypatch.setattr(queries, "DEEP_OFFSET", 1)
+    for index in range(5):
+        create_session(session_id=f"s{index}", created_at=1000 + index // 2)
+    run("--apply")
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get("/sessions/?page=2")
+    assert response.context["page"].rows[0].session.session_id == "s2"  # s4, then s2 before s3 (same time)
+    keys_query = next(q["sql"] for q in captured.captured_queries if "OFFSET" in q["sql"])
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {keys_query}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            cursor.execute("RESET enable_seqscan")
+            assert "Index Only Scan" in plan, plan
+        else:
+            plan = " / ".join(row[-1] for row in cursor.execute(f"EXPLAIN QUERY PLAN {keys_query}").fetchall())
+            assert "TEMP B-TREE" not in plan, plan
+    assert index_name("agno_sessions", ORDER_INDEX) in plan, plan
+
+
 @pytest.mark.postgresql
 def test_postgresql_search_matches_the_trigram_index_expressions(admin_client):
     from django.db import connection
@@ -151,14 +186,14 @@ def test_postgresql_without_pg_trgm_offers_the_filter_indexes_only(monkeypatch):
     output = run("--apply")
     assert "pg_trgm is not available on this server: search stays a scan" in output
     assert not SEARCH_INDEXES & indexes()
-    assert FILTER_INDEXES <= indexes()
+    assert BTREE_INDEXES <= indexes()
 
 
 @pytest.mark.postgresql
 def test_postgresql_builds_concurrently_and_names_the_extension():
     output = run()
     assert output.count("CREATE INDEX CONCURRENTLY IF NOT EXISTS") == len(expected_indexes())
-    if expected_indexes() != FILTER_INDEXES:
+    if expected_indexes() != BTREE_INDEXES:
         assert "gin_trgm_ops" in output
         assert trigram_installed() or "CREATE EXTENSION IF NOT EXISTS pg_trgm" in output
 

@@ -24,6 +24,7 @@ from sessions_ui.models import AgnoSession
 from sessions_ui.schema import quoted_table, table_columns
 
 FILTER_COLUMNS = ("user_id", "agent_id", "team_id", "workflow_id")
+ORDER_INDEX = "created_at_session_id"
 
 
 @dataclass
@@ -54,7 +55,10 @@ class Command(BaseCommand):
         if not table_columns(table, connection):
             self.stderr.write(f"There is no session table {quoted_table(table, connection)}: nothing to index.")
             return
-        indexes = [self._filter_index(connection, column) for column in FILTER_COLUMNS]
+        indexes = [
+            self._order_index(connection),
+            *(self._filter_index(connection, column) for column in FILTER_COLUMNS),
+        ]
         extension = None
         if connection.vendor == "postgresql":
             extension = self._trigram_extension(connection)
@@ -77,6 +81,13 @@ class Command(BaseCommand):
                 created = True
         if created:
             self._analyze(connection)
+
+    def _order_index(self, connection) -> Index:
+        """The list's own order, `created_at DESC, session_id`: a deep page finds its keys in the index alone
+        (Agno's index on created_at alone leaves the session_id tie-break to a sort of the whole table)."""
+        name = index_name(settings.AGNO_SESSION_TABLE, ORDER_INDEX)
+        quote = connection.ops.quote_name
+        return Index(name, self._create(connection, name, f"({quote('created_at')} DESC, {quote('session_id')})"))
 
     def _filter_index(self, connection, column: str) -> Index:
         """`column = value ORDER BY created_at DESC, session_id`: one index range, read in order, one page."""
