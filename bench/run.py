@@ -172,6 +172,15 @@ def sql_figures(url: str, huge_id: str, layout: str) -> dict:
         return {
             "postgres": connection.execute("SHOW server_version").fetchone()[0],
             "database_bytes": connection.execute("SELECT pg_database_size(current_database())").fetchone()[0],
+            # Beyond Agno's own (pkey, created_at, session_type): what `manage.py agno_indexes --apply` added.
+            "opt_in_indexes": [
+                name
+                for (name,) in connection.execute(
+                    "SELECT indexname FROM pg_indexes WHERE schemaname = 'ai' AND tablename = 'agno_sessions'"
+                    " AND indexname NOT IN ('agno_sessions_pkey', 'idx_agno_sessions_created_at',"
+                    " 'idx_agno_sessions_session_type') ORDER BY indexname"
+                )
+            ],
             "huge_json_bytes": raw,
             "huge_stored_bytes": stored,
         }
@@ -366,6 +375,12 @@ def report(args, info: dict, results: dict) -> None:
     print(
         f"sessions_ui bench: {args.sessions:,} sessions + one {args.huge:,}-run session, Agno {args.layout}.x layout,"
         f" database {args.db} ({mb(info['database_bytes'])} MB)"
+    )
+    opt_in = info.get("opt_in_indexes")
+    print(
+        f"indexes: Agno's own + {len(opt_in)} from manage.py agno_indexes ({', '.join(opt_in)})"
+        if opt_in
+        else "indexes: Agno's own only (no manage.py agno_indexes)"
     )
     print(
         f"machine: {info['cores']} cores, {info['ram_gb']} GB RAM, PostgreSQL {info['postgres']}, {info['date']},"
