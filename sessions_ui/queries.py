@@ -790,8 +790,10 @@ class SQLRunTimeline:
         """(top-level runs, the Python fallback for inline runs stored as anything but a JSON array)."""
         if not self._sources():
             return 0, None
+        # Only when no inline run was found: reading the type of a blob of runs decompresses all of it.
         inline_kind = (
-            f"(SELECT jsonb_typeof(runs) FROM {self.sessions} WHERE session_id = %(session_id)s)"
+            "CASE WHEN NOT EXISTS (SELECT 1 FROM keys WHERE layout = 0) THEN"
+            f" (SELECT jsonb_typeof(runs) FROM {self.sessions} WHERE session_id = %(session_id)s) END"
             if has_inline_runs()
             else "NULL"
         )
@@ -874,7 +876,9 @@ class SQLRunTimeline:
             sources["inline"] = (
                 "SELECT 0 AS layout, e.idx, 'i' || e.idx AS ref, e.data, NULL::text AS run_id,"
                 " NULL::text AS parent_run_id, NULL::bigint AS created_at, NULL::text AS run_type, NULL::text AS status"
-                f" FROM {self.sessions} s CROSS JOIN LATERAL jsonb_array_elements({_sql_array('s.runs')})"
+                # The elements of an array, none of anything else (strict, silent), in one pass over the
+                # blob: a jsonb_typeof test before jsonb_array_elements would decompress it twice.
+                f" FROM {self.sessions} s CROSS JOIN LATERAL jsonb_path_query(s.runs, 'strict $[*]', '{{}}', true)"
                 " WITH ORDINALITY AS e(data, idx) WHERE s.session_id = %(session_id)s"
             )
         if has_runs_table():

@@ -404,15 +404,16 @@ def test_malformed_fields_are_marked_and_the_rest_renders(viewer_client):
     assert set(run_entries(html)) == {good["run_id"], bad["run_id"]}
 
 
+@pytest.mark.parametrize("stored", ['"<script>x</script> not a list"', '{"run_id": "<script>x</script>"}', "7"])
 @pytest.mark.parametrize("layout", ["2", "3"], ids=["agno2-inline", "agno3-table"])
-def test_unreadable_runs_column_is_marked(viewer_client, layout):
+def test_unreadable_runs_column_is_marked(viewer_client, layout, stored):
     if layout == "3":
         create_session(session_id="odd-runs", runs=[make_agent_run("odd-runs")])
     with agno_connection().cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {queries.quoted_table('agno_sessions')} (session_id, session_type, runs, created_at)"
             " VALUES ('bad-runs', 'agent', %s, %s)",
-            ['"<script>x</script> not a list"', NOW],
+            [stored, NOW],
         )
     response = detail(viewer_client, "bad-runs")
     assert response.status_code == 200
