@@ -147,7 +147,7 @@ def test_member_responses_only_still_nest():
 def runs_table_rows(runs, start_index=0):
     return [
         SimpleNamespace(
-            run_id=run["run_id"], run_type=agno._run_kind(run, None), parent_run_id=run.get("parent_run_id"),
+            run_id=run["run_id"], run_type=agno.runs._run_kind(run, None), parent_run_id=run.get("parent_run_id"),
             status=run.get("status"), run_index=start_index + i, created_at=run["created_at"], run_data=json.dumps(run),
         )
         for i, run in enumerate(runs)
