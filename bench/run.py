@@ -79,7 +79,7 @@ def scenarios(total: int) -> list[Scenario]:
             [like, like],
         ),
         Scenario(f"last page ({last:,})", {"page": last}, {"page": last}, {"p": last}, page=last),
-        # The worst page for us: as far from the end as from the start (see queries._deep_page).
+        # The worst page for us: as far from the end as from the start (see queries.pages._deep_page).
         Scenario(f"middle page ({middle:,})", {"page": middle}, {"page": middle}, {"p": middle}, page=middle),
     ]
 

@@ -68,6 +68,13 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # One fragment, the list's table, is rendered by Jinja2 for speed (templatetags/sessions_list.py).
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"autoescape": True},
+    },
 ]
 
 

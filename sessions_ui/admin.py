@@ -97,7 +97,7 @@ class AgnoSessionAdmin(ReadOnlyAdmin):
 
     @admin.display(description="runs")
     def runs_stored(self, obj: AgnoSession) -> str:
-        count, _ = queries.page_runs([obj.pk], set())[obj.pk]
+        count = queries.page_runs([obj.pk], set())[obj.pk].runs
         shown = "unreadable (malformed runs column)" if count is None else count
         if not has_runs_table():
             return str(shown)

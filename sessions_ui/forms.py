@@ -1,8 +1,9 @@
 """What the user may change: a session's name, state, metadata and summary, and which sessions to delete.
 
-Agno rewrites a session row at the end of every run. So an edit writes only the columns (and the
-session_data keys) the user changed, and only while the row still has the `updated_at` that the
-form was loaded with; every edit and delete is recorded in Django's admin log.
+Validation, and an edit's one conditional UPDATE (as a ModelForm saves). Agno rewrites a session row
+at the end of every run. So an edit writes only the columns (and the session_data keys) the user
+changed, and only while the row still has the `updated_at` that the form was loaded with. Deletes
+and the audit log are `sessions_ui.changes`.
 """
 
 from __future__ import annotations
@@ -13,23 +14,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django import forms
-from django.conf import settings
-from django.contrib.admin.models import CHANGE, DELETION, LogEntry
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.admin.models import CHANGE
 from django.db import OperationalError, transaction
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
+from django.utils.functional import cached_property
 
-from sessions_ui import agno, queries
-from sessions_ui.filters import LABELS, SessionFilter
-from sessions_ui.models import AgnoRun, AgnoSession
-from sessions_ui.schema import agno_connection, has_runs_table
+from sessions_ui import agno
+from sessions_ui.changes import log
+from sessions_ui.filters import SessionFilter
+from sessions_ui.models import AgnoSession
+from sessions_ui.schema import agno_connection
 
-# The list page's parameters: a bulk delete's confirmation repeats them, and a delete returns to that list.
-LIST_PARAMETERS = (*LABELS, "sort")
 SUMMARY_KEYS = {"summary", "topics", "updated_at"}
 MAX_SELECTED = 1000
-CHUNK = 500
 
 
 class StaleEdit(Exception):
@@ -281,7 +279,9 @@ class SessionEditForm(forms.Form):
             if name in self.data and _lines(self.data[name]) != _lines(current.initial[name])
         ]
 
+    @cached_property
     def change_message(self) -> str:
+        """What the edit changes, for the audit log and the message after saving."""
         parts = [
             f"{FIELD_LABELS[name]} ({short(self.current[name])} → {short(value)})"
             for name, value in self.changes.items()
@@ -291,8 +291,8 @@ class SessionEditForm(forms.Form):
     def save(self, user) -> list[str]:
         """Write the changes with one conditional UPDATE; returns the changed field names.
 
-        Raises StaleEdit when the row no longer has the loaded `updated_at` (nothing is written),
-        SessionGone when it was deleted.
+        Raises StaleEdit when the row no longer has the loaded `updated_at` (the UPDATE's condition:
+        nothing is written), SessionGone when it was deleted.
         """
         if not self.changes:
             return []
@@ -304,13 +304,11 @@ class SessionEditForm(forms.Form):
                 row = edit_queryset().select_for_update().filter(pk=self.row.pk).first()
                 if row is None:
                     raise SessionGone(self.row.pk)
-                if row.updated_at != loaded:
-                    raise StaleEdit(self.row.pk)
                 columns = self._columns(row)
                 same_version = Q(updated_at__isnull=True) if loaded is None else Q(updated_at=loaded)
                 if AgnoSession.objects.filter(same_version, pk=row.pk).update(**columns) != 1:
                     raise StaleEdit(self.row.pk)
-                log(user, [(row.pk, self.session.display_name)], CHANGE, self.change_message())
+                log(user, [(row.pk, self.session.display_name)], CHANGE, self.change_message)
         except OperationalError as error:
             # SQLite refuses our write when another connection wrote the database since we read it.
             if connection.vendor != "sqlite":
@@ -338,75 +336,6 @@ class SessionEditForm(forms.Form):
                 columns[name] = self.changes[name]
         columns["updated_at"] = int(time.time())
         return columns
-
-
-def log(user, sessions: list[tuple[str, str]], action_flag: int, message: str | list[str]) -> None:
-    """Record edits or deletes in Django's admin log: one entry per session (id, display name)."""
-    content_type = ContentType.objects.get_for_model(AgnoSession, for_concrete_model=False)
-    messages = message if isinstance(message, list) else [message] * len(sessions)
-    LogEntry.objects.bulk_create(
-        LogEntry(
-            user_id=user.pk,
-            content_type_id=content_type.pk,
-            object_id=session_id,
-            object_repr=name[:200],
-            action_flag=action_flag,
-            change_message=text,
-        )
-        for (session_id, name), text in zip(sessions, messages, strict=True)
-    )
-
-
-def runs_text(count: int) -> str:
-    return f"{count} run{'' if count == 1 else 's'}"
-
-
-def _chunks(items: list, size: int = CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def names_and_runs(session_data: dict[str, Any]) -> dict[str, tuple[str, int | None]]:
-    """Each session's display name and top-level run count (None: runs unreadable), by id.
-
-    `session_data` maps ids to the stored column. A session without a name goes by its first
-    input, as in the list.
-    """
-    names = {
-        session_id: agno.session_name(agno.as_dict(agno.decode_dict(raw))) for session_id, raw in session_data.items()
-    }
-    stats = queries.page_runs(list(names), {session_id for session_id, name in names.items() if not name})
-    return {
-        session_id: (name or stats[session_id][1].strip() or session_id, stats[session_id][0])
-        for session_id, name in names.items()
-    }
-
-
-def delete_sessions(sessions: QuerySet, user) -> tuple[list[str], int]:
-    """Delete the sessions and their Agno 3.x runs rows in one transaction.
-
-    Returns the names of the sessions deleted and how many (top-level) runs went with them. The
-    runs rows go explicitly: SQLite only enforces their foreign key when asked to.
-    """
-    deleted: list[str] = []
-    runs_deleted = 0
-    with transaction.atomic(using=agno_connection().alias):
-        session_ids = list(sessions.order_by().values_list("pk", flat=True))
-        for chunk in _chunks(session_ids):
-            chunk_sessions = AgnoSession.objects.filter(pk__in=chunk)
-            doomed = names_and_runs(dict(chunk_sessions.values_list("pk", "session_data")))
-            if has_runs_table():
-                AgnoRun.objects.using(settings.AGNO_DB_ALIAS).filter(session_id__in=chunk).delete()
-            chunk_sessions.delete()
-            log(
-                user,
-                [(session_id, name) for session_id, (name, _) in doomed.items()],
-                DELETION,
-                [f"Deleted with its {runs_text(runs or 0)}." for _, runs in doomed.values()],
-            )
-            deleted.extend(name for name, _ in doomed.values())
-            runs_deleted += sum(runs or 0 for _, runs in doomed.values())
-    return deleted, runs_deleted
 
 
 class BulkDeleteForm(forms.Form):
@@ -445,17 +374,7 @@ class BulkDeleteForm(forms.Form):
             return self.filterset.qs
         return AgnoSession.objects.filter(pk__in=self.cleaned_data["session_ids"])
 
-    def hidden_fields_to_repeat(self) -> list[tuple[str, str]]:
-        """The parameters that make up this selection, for the confirmation's form to send again."""
-        names = LIST_PARAMETERS + (("all_matching",) if self.cleaned_data.get("all_matching") else ("session_ids",))
-        return [(name, value) for name in names for value in self.data.getlist(name)]
-
-
-def list_parameters(data: QueryDict) -> QueryDict:
-    """The list page's filters found in a request, to return to the same list after a delete."""
-    kept = QueryDict(mutable=True)
-    for name in LIST_PARAMETERS:
-        values = [value for value in data.getlist(name) if value]
-        if values:
-            kept.setlist(name, values)
-    return kept
+    def selection(self) -> list[tuple[str, str]]:
+        """The fields that name this selection besides the list's parameters, for the confirmation to send again."""
+        name = "all_matching" if self.cleaned_data.get("all_matching") else "session_ids"
+        return [(name, value) for value in self.data.getlist(name)]

@@ -11,7 +11,8 @@ import time
 
 import factory
 
-from sessions_ui.demo import AGENTS, DemoSession, agent_run, write_sessions
+from sessions_ui.bulk_write import write_sessions
+from sessions_ui.demo import AGENTS, DemoSession, agent_run
 from sessions_ui.models import AgnoSession
 from sessions_ui.schema import agno_connection
 
@@ -67,3 +68,10 @@ def make_agent_run(
     )
     run.update(overrides)
     return run
+
+
+def decoded_runs(session_id: str):
+    """All runs of a session as the dashboard decodes them: both layouts merged, member runs nested."""
+    from sessions_ui import agno, queries
+
+    return agno.decode_runs(queries.inline_runs(session_id), queries.run_rows(session_id))

@@ -21,7 +21,8 @@ import pytest
 from django.conf import settings
 
 from sessions_ui import agno, queries
-from sessions_ui.demo import make_session, write_sessions
+from sessions_ui.bulk_write import write_sessions
+from sessions_ui.demo import make_session
 from sessions_ui.models import AgnoSession
 from sessions_ui.schema import agno_connection, table_columns
 from tests.agno import (
@@ -34,6 +35,7 @@ from tests.agno import (
     write_with_agno,
 )
 from tests.agno.fake_openai import SUMMARY_TOPICS, summary_text
+from tests.factories import decoded_runs
 
 pytestmark = pytest.mark.agno
 
@@ -140,7 +142,7 @@ def assert_session_as_manifest(entry: dict) -> None:
     """Read one session through our models, queries and decoding layer; compare every field."""
     stored = entry["agno"]
     row = AgnoSession.objects.get(pk=entry["session_id"])
-    runs = queries.session_runs(entry["session_id"])
+    runs = decoded_runs(entry["session_id"])
     assert not isinstance(runs, agno.Malformed), runs
     session = agno.decode_session(row, first_input=runs[0].input)
 
@@ -231,7 +233,7 @@ def test_session_written_by_agno_2_then_3_shows_every_run_once_in_order(fake_ope
     inline = agno.decode_json(queries.inline_runs(session_id))
     assert [run["run_id"] for run in inline] == expected[:2]
     assert [row.run_id for row in queries.run_rows(session_id)] == expected[2:]
-    runs = queries.session_runs(session_id)
+    runs = decoded_runs(session_id)
     assert [run.run_id for run in runs] == expected
     assert [run.input for run in runs] == ["Hi (no tools)", "Lisbon?", "Kyoto?"]
     for run, e in zip(runs, written, strict=True):

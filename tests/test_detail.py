@@ -15,8 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 
 from sessions_ui import agno, queries
-from sessions_ui.demo import make_session, write_sessions
-from sessions_ui.schema import agno_connection
+from sessions_ui.bulk_write import write_sessions
+from sessions_ui.demo import make_session
+from sessions_ui.schema import agno_connection, quoted_table
 from sessions_ui.views import RUNS_PER_PAGE
 from tests.factories import create_session, make_agent_run
 
@@ -166,7 +167,7 @@ def test_mixed_layouts_merge_and_deduplicate(viewer_client):
     write_sessions(agno_connection(), [rows], layout="3")
     with agno_connection().cursor() as cursor:
         cursor.execute(
-            f"UPDATE {queries.quoted_table('agno_runs')} SET session_id = %s WHERE session_id = 'unused'",
+            f"UPDATE {quoted_table('agno_runs')} SET session_id = %s WHERE session_id = 'unused'",
             [demo.row["session_id"]],
         )
     html = detail(viewer_client, demo.row["session_id"]).content.decode()
@@ -390,7 +391,7 @@ def test_malformed_fields_are_marked_and_the_rest_renders(viewer_client):
     with agno_connection().cursor() as cursor:
         bad = make_agent_run("broken", seed=2)
         cursor.execute(
-            f"INSERT INTO {queries.quoted_table('agno_runs')} (run_id, session_id, run_type, run_data, created_at)"
+            f"INSERT INTO {quoted_table('agno_runs')} (run_id, session_id, run_type, run_data, created_at)"
             " VALUES (%s, 'broken', 'agent', %s, %s)",
             [bad["run_id"], json.dumps("<i>not a run</i>"), NOW],
         )
@@ -411,7 +412,7 @@ def test_unreadable_runs_column_is_marked(viewer_client, layout, stored):
         create_session(session_id="odd-runs", runs=[make_agent_run("odd-runs")])
     with agno_connection().cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {queries.quoted_table('agno_sessions')} (session_id, session_type, runs, created_at)"
+            f"INSERT INTO {quoted_table('agno_sessions')} (session_id, session_type, runs, created_at)"
             " VALUES ('bad-runs', 'agent', %s, %s)",
             [stored, NOW],
         )

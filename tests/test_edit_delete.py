@@ -15,7 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from sessions_ui import agno, queries
-from sessions_ui.demo import JSON_COLUMNS, make_session, write_sessions
+from sessions_ui.bulk_write import JSON_COLUMNS, write_sessions
+from sessions_ui.demo import make_session
 from sessions_ui.forms import SessionEditForm
 from sessions_ui.models import AgnoSession
 from sessions_ui.schema import agno_connection, quoted_table, table_columns
@@ -617,7 +618,7 @@ def test_delete_is_one_transaction(deleter_client, sessions_3x, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("sessions_ui.forms.log", fail)
+    monkeypatch.setattr("sessions_ui.changes.log", fail)
     before = {session_id: run_ids(session_id) for session_id in ("s0", "s1")}
     with pytest.raises(RuntimeError):
         deleter_client.post(BULK_DELETE_URL, {"session_ids": ["s0", "s1"], "confirm": "yes"})

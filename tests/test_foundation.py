@@ -4,9 +4,11 @@ import pytest
 from django.conf import settings
 
 from sessions_ui import queries
-from sessions_ui.demo import make_session, write_sessions
+from sessions_ui.bulk_write import write_sessions
+from sessions_ui.demo import make_session
+from sessions_ui.models import AgnoSession
 from sessions_ui.schema import agno_connection, create_agno_tables, forget_layout, quoted_table, table_columns
-from tests.factories import create_session, make_agent_run
+from tests.factories import create_session, decoded_runs, make_agent_run
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +80,7 @@ def test_table_without_runs_column_is_read_without_selecting_it(agno3_fresh_tabl
     run = make_agent_run("with-runs")
     create_session(session_id="with-runs", runs=[run], layout="3")
     assert queries.inline_runs("with-runs") is None
-    [decoded] = queries.session_runs("with-runs")
+    [decoded] = decoded_runs("with-runs")
     assert decoded.run_id == run["run_id"]
     response = admin_client.get("/sessions/")
     assert response.status_code == 200
@@ -89,7 +91,7 @@ def test_table_without_runs_column_is_read_without_selecting_it(agno3_fresh_tabl
 def test_both_layouts_read_back_the_same_runs(layout):
     demo = make_session(3, now=1_760_000_000, runs=2)
     write_sessions(agno_connection(), [demo], layout=layout)
-    runs = queries.session_runs(demo.row["session_id"])
+    runs = decoded_runs(demo.row["session_id"])
     assert [run.kind for run in runs] == ["team", "team"]
     assert sum(len(run.members) for run in runs) == 4
 
@@ -120,5 +122,5 @@ def test_seed_demo_writes_agno_shaped_sessions(django_db_blocker):
     from django.core.management import call_command
 
     call_command("seed_demo", count=25, layout="3", stdout=open("/dev/null", "w"))
-    assert queries.AgnoSession.objects.count() == 25
-    assert queries.AgnoSession.objects.filter(session_type="team").exists()
+    assert AgnoSession.objects.count() == 25
+    assert AgnoSession.objects.filter(session_type="team").exists()

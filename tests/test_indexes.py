@@ -12,8 +12,8 @@ import re
 import pytest
 from django.core.management import call_command
 
-from sessions_ui.filters import searched_texts
 from sessions_ui.management.commands.agno_indexes import FILTER_COLUMNS, ORDER_INDEX, Command, index_name
+from sessions_ui.queries import searched_texts
 from sessions_ui.schema import agno_connection, quoted_table
 from tests.factories import create_session
 
@@ -136,8 +136,8 @@ def test_a_deep_page_finds_its_keys_in_the_order_index(admin_client, monkeypatch
 
     from sessions_ui import queries
 
-    monkeypatch.setattr(queries, "LIST_PAGE_SIZE", 1)
-    monkeypatch.setattr(queries, "DEEP_OFFSET", 1)
+    monkeypatch.setattr(queries.pages, "LIST_PAGE_SIZE", 1)
+    monkeypatch.setattr(queries.pages, "DEEP_OFFSET", 1)
     for index in range(5):
         create_session(session_id=f"s{index}", created_at=1000 + index // 2)
     run("--apply")

@@ -16,7 +16,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from sessions_ui import queries
-from sessions_ui.demo import make_session, write_sessions
+from sessions_ui.bulk_write import write_sessions
+from sessions_ui.demo import make_session
+from sessions_ui.models import AgnoSession
 from sessions_ui.schema import agno_connection, has_inline_runs, has_runs_table, layout
 from tests.factories import create_session, make_agent_run
 
@@ -143,7 +145,7 @@ def test_mixed_layouts_add_up(admin_client):
     new = make_agent_run("mixed", question="New", created_at=NOW - 100, seed=4)
     write_sessions(agno_connection(), [], layout="3")
     with agno_connection().cursor() as cursor:
-        from sessions_ui.demo import RUN_COLUMNS
+        from sessions_ui.bulk_write import RUN_COLUMNS
         from sessions_ui.schema import quoted_table
 
         cursor.execute(
@@ -355,7 +357,7 @@ COUNT = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "result-count"}
 
 
 def test_filtered_count_comes_after_the_rows(admin_client, monkeypatch, django_assert_num_queries):
-    monkeypatch.setattr(queries, "LIST_PAGE_SIZE", 2)
+    monkeypatch.setattr(queries.pages, "LIST_PAGE_SIZE", 2)
     seed(5)
     url = "/sessions/?created_after=2000-01-01&page=2"
     layout()
@@ -380,8 +382,8 @@ def test_filtered_count_comes_after_the_rows(admin_client, monkeypatch, django_a
 
 
 def test_count_is_capped(admin_client, monkeypatch):
-    monkeypatch.setattr(queries, "COUNT_CAP", 3)
-    monkeypatch.setattr(queries, "LIST_PAGE_SIZE", 2)
+    monkeypatch.setattr(queries.pages, "COUNT_CAP", 3)
+    monkeypatch.setattr(queries.pages, "LIST_PAGE_SIZE", 2)
     seed(5)
     url = "/sessions/?created_after=2000-01-01"  # filtered: never the estimate
     assert admin_client.get(url).context["page"].total_is == "pending"
@@ -392,7 +394,7 @@ def test_count_is_capped(admin_client, monkeypatch):
 
 
 def test_user_page_counts_after_the_rows_too(admin_client, monkeypatch):
-    monkeypatch.setattr(queries, "LIST_PAGE_SIZE", 2)
+    monkeypatch.setattr(queries.pages, "LIST_PAGE_SIZE", 2)
     for index in range(3):
         create_session(session_id=f"s{index}", user_id="odd/user ü", created_at=1000 + index)
     url = "/sessions/users/odd/user%20%C3%BC/"
@@ -401,7 +403,7 @@ def test_user_page_counts_after_the_rows_too(admin_client, monkeypatch):
 
 
 def test_last_page_is_counted_by_its_rows(admin_client, monkeypatch):
-    monkeypatch.setattr(queries, "LIST_PAGE_SIZE", 2)
+    monkeypatch.setattr(queries.pages, "LIST_PAGE_SIZE", 2)
     seed(5)
     page = admin_client.get("/sessions/?type=agent&page=2").context["page"]
     assert (page.total, page.total_is, page.last_number, page.has_next) == (3, "exact", 2, False)
@@ -411,7 +413,7 @@ def test_last_page_is_counted_by_its_rows(admin_client, monkeypatch):
     "query", ["", "sort=created_at", "sort=-updated_at", "sort=updated_at", "q=s", "q=s&sort=updated_at"]
 )
 def test_deep_pages_read_from_the_nearer_end_and_match_the_plain_order(admin_client, monkeypatch, query):
-    monkeypatch.setattr(queries, "LIST_PAGE_SIZE", 2)
+    monkeypatch.setattr(queries.pages, "LIST_PAGE_SIZE", 2)
     # Ties in created_at and updated_at, and missing updated_at: the reversed order must undo all three.
     for index in range(9):
         updated = None if index % 4 == 0 else 2000 + index % 3
@@ -419,7 +421,7 @@ def test_deep_pages_read_from_the_nearer_end_and_match_the_plain_order(admin_cli
     plain = [shown(admin_client.get(f"/sessions/?{query}&page={number}")) for number in range(1, 6)]
     listed = [row for rows in plain for row in rows]
     assert len(listed) == len(set(listed)) == 9
-    monkeypatch.setattr(queries, "DEEP_OFFSET", 2)  # every page from the second on is read as a deep page
+    monkeypatch.setattr(queries.pages, "DEEP_OFFSET", 2)  # every page from the second on is read as a deep page
     for number in range(1, 7):  # and one past the end, which shows the last page
         with CaptureQueriesContext(connection) as captured:
             response = admin_client.get(f"/sessions/?{query}&page={number}")
@@ -436,8 +438,8 @@ def test_deep_pages_read_from_the_nearer_end_and_match_the_plain_order(admin_cli
 
 @pytest.mark.postgresql
 def test_unfiltered_count_on_postgresql_is_the_planners_estimate(admin_client, monkeypatch):
-    monkeypatch.setattr(queries, "COUNT_CAP", 3)
-    monkeypatch.setattr(queries, "LIST_PAGE_SIZE", 2)
+    monkeypatch.setattr(queries.pages, "COUNT_CAP", 3)
+    monkeypatch.setattr(queries.pages, "LIST_PAGE_SIZE", 2)
     seed(6)
     with agno_connection().cursor() as cursor:
         cursor.execute("ANALYZE ai.agno_sessions")
@@ -687,7 +689,7 @@ def test_user_without_sessions(admin_client):
 
 def test_user_page_does_not_count_huge_inline_histories(admin_client, monkeypatch):
     assert has_inline_runs()  # the test database's table has Agno 2.x's runs column
-    monkeypatch.setattr(queries, "USER_INLINE_RUNS_CAP", 1)
+    monkeypatch.setattr(queries.totals, "USER_INLINE_RUNS_CAP", 1)
     for index in range(2):
         create_session(session_id=f"h{index}", user_id="heavy", runs=[make_agent_run(f"h{index}")], layout="2")
     response = admin_client.get("/sessions/users/heavy/")
@@ -700,7 +702,7 @@ def test_user_page_does_not_count_huge_inline_histories(admin_client, monkeypatc
 
 @pytest.mark.parametrize("run_layout", ["2", "3"])
 def test_expansion_shows_summary_and_first_runs(admin_client, run_layout, monkeypatch):
-    monkeypatch.setattr(queries, "PREVIEW_RUNS", 2)
+    monkeypatch.setattr(queries.runs, "PREVIEW_RUNS", 2)
     runs = [
         make_agent_run(
             "exp", question=f"Question {index}", created_at=NOW - 1000 + index, seed=index, content=f"Answer {index}"
@@ -817,7 +819,7 @@ def test_agno_written_user_page_and_expansion(agno_written, admin_client):
 
 def test_runs_agno_3_migrated_are_counted_once(admin_client):
     """Agno 3.x's migration copies inline runs into the runs table and keeps the column: count each run once."""
-    from sessions_ui.demo import run_type
+    from sessions_ui.bulk_write import run_type
     from sessions_ui.models import AgnoRun
 
     runs = [make_agent_run("migrated", seed=seed) for seed in (1, 2)]
@@ -828,4 +830,4 @@ def test_runs_agno_3_migrated_are_counted_once(admin_client):
             run_data=run, created_at=run["created_at"],
         )  # fmt: skip
     assert rows_by_id(admin_client.get("/sessions/"))["migrated"].runs == 2
-    assert queries.run_total(queries.AgnoSession.objects.filter(pk="migrated")) == 2
+    assert queries.run_total(AgnoSession.objects.filter(pk="migrated")) == 2

@@ -71,6 +71,12 @@
     }
   });
 
+  // The head's checkbox ticks (or clears) every row of the page for the bulk delete.
+  document.addEventListener("change", (event) => {
+    if (!event.target.matches("[data-select-page]")) return;
+    for (const box of document.querySelectorAll("#results input[name=session_ids]")) box.checked = event.target.checked;
+  });
+
   // Live refresh skips a beat while the tab is hidden or the user is busy with the rows (an expanded
   // row, ticked checkboxes), so it never closes what you read nor drops a selection.
   window.liveRefreshAllowed = () =>

@@ -14,7 +14,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
-from sessions_ui.demo import RUN_COLUMNS
+from sessions_ui.bulk_write import RUN_COLUMNS
 from sessions_ui.forms import SessionEditForm, edit_queryset
 from sessions_ui.schema import agno_connection, quoted_table
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sessions_ui import agno
-from sessions_ui.filters import LABELS
+from sessions_ui.listing import FILTER_LABELS as LABELS
 from sessions_ui.models import AgnoSession
 from tests.factories import create_session, make_agent_run
 from tests.hostile.support import BULK_DELETE_URL, HTMX, LIST_URL, NOW

@@ -75,7 +75,7 @@ def test_the_check_lets_only_the_result_count_request_on_load():
 def test_the_pending_count_and_the_count_fragment_pass_the_check(admin_client, monkeypatch):
     """The list's real markup: a count left pending (a filtered list past its first page), and the count
     fragment with the pager it swaps in out of band."""
-    monkeypatch.setattr(queries, "LIST_PAGE_SIZE", 2)
+    monkeypatch.setattr(queries.pages, "LIST_PAGE_SIZE", 2)
     for index in range(3):
         create_session(session_id=f"s{index}", user_id="ada@example.com", created_at=NOW - index)
     page = admin_client.get(LIST_URL, {"user_id": "ada@example.com"})

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import zlib
 
-from sessions_ui.demo import DemoSession, write_sessions
+from sessions_ui.bulk_write import write_sessions
+from sessions_ui.demo import DemoSession
 from sessions_ui.schema import agno_connection
 from tests.hostile.support import NOW
 

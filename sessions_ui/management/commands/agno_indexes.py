@@ -19,8 +19,8 @@ from django.db.models import TextField
 from django.db.models.functions import Cast, Upper
 from django.db.models.sql import Query
 
-from sessions_ui.filters import searched_texts
 from sessions_ui.models import AgnoSession
+from sessions_ui.queries import searched_texts
 from sessions_ui.schema import quoted_table, table_columns
 
 FILTER_COLUMNS = ("user_id", "agent_id", "team_id", "workflow_id")
@@ -99,7 +99,7 @@ class Command(BaseCommand):
         )
 
     def _search_index(self, connection, text: str, extension_schema: str) -> Index:
-        """A trigram index on exactly the expression the search compares (see filters.searched_texts)."""
+        """A trigram index on exactly the expression the search compares (see queries.searched_texts)."""
         name = index_name(settings.AGNO_SESSION_TABLE, f"{text}_trgm")
         query = Query(AgnoSession, alias_cols=False)
         compiler = query.get_compiler(connection=connection)

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from sessions_ui.demo import make_session, write_sessions
+from sessions_ui.bulk_write import write_sessions
+from sessions_ui.demo import make_session
 from sessions_ui.schema import (
     agno_connection,
     create_agno_tables,

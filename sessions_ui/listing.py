@@ -1,0 +1,256 @@
+"""What a list page shows, as Django admin's ChangeList: the one reader of the list's query string.
+
+`SessionList` reads and validates the parameters (filters, sort, page, live), holds the FilterSet
+that selects the rows, and offers the page, the notices, the chips and `query_string()`, from which
+every link that carries the list's parameters is built: row cells, chips, sort headers, the pager,
+the user page's link to the list, the bulk delete's hidden fields and the way back after a delete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from urllib.parse import urlencode
+
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.urls import reverse
+
+from sessions_ui import queries
+from sessions_ui.filters import SessionFilter
+from sessions_ui.models import AgnoSession
+
+SORTS = {
+    "-created_at": "Newest first",
+    "created_at": "Oldest first",
+    "-updated_at": "Recently updated",
+    "updated_at": "Least recently updated",
+}
+DEFAULT_SORT = "-created_at"
+FILTER_LABELS = {
+    "type": "type",
+    "agent_id": "agent",
+    "team_id": "team",
+    "workflow_id": "workflow",
+    "user_id": "user",
+    "q": "search",
+    "created_after": "created from",
+    "created_before": "created until",
+}
+# What a list URL carries besides its page: a delete returns to the same list, and a bulk delete's
+# confirmation sends the same selection again.
+LIST_PARAMETERS = (*FILTER_LABELS, "sort", "live")
+PAGE = "page"
+
+
+@dataclass(frozen=True)
+class Chip:
+    """An active filter, shown as a removable chip."""
+
+    param: str
+    label: str
+    value: str
+    remove_query: str
+
+
+@dataclass(frozen=True)
+class SortLink:
+    """A sortable column header: the query that sorts by it (or reverses its order), and its state."""
+
+    query: str
+    aria_sort: str  # "descending", "ascending" or "" when the list is sorted by another column
+    arrow: str
+
+
+@dataclass(frozen=True)
+class PagerLinks:
+    first: str
+    previous: str
+    next: str
+    last: str | None
+
+
+class SessionList:
+    """The list page's parameters and every link built from them.
+
+    `params` is the query string (or a POST carrying the list's parameters); on a user's page the
+    user is `fixed`: in the path, so it filters the rows but stays out of the links' query strings.
+    """
+
+    def __init__(self, params: QueryDict, *, fixed: dict[str, str] | None = None):
+        self.params = params
+        self.fixed = fixed or {}
+        self.data = params.copy()
+        for name, value in self.fixed.items():
+            self.data[name] = value
+        self.filterset = SessionFilter(self.data, queryset=AgnoSession.objects.all())
+        self.sort = params.get("sort") or DEFAULT_SORT
+        self._problems = self.filterset_problems()
+        if self.sort not in SORTS:
+            self._problems.append(
+                f"{repr_value(self.sort)} is not a sort order ({', '.join(SORTS)}): showing the newest first."
+            )
+            self.sort = DEFAULT_SORT
+        self.page_number = _page_number(params.get(PAGE))
+        if self.page_number is None:
+            self._problems.append(f"{repr_value(params.get(PAGE))} is not a page number: showing the first page.")
+            self.page_number = 1
+        self.live = params.get("live") == "1"
+
+    @property
+    def on_list(self) -> bool:
+        """The list page itself, not a user's page (whose links to a filtered list go to the list page)."""
+        return not self.fixed
+
+    @property
+    def is_filtered(self) -> bool:
+        return self.filterset.is_filtered
+
+    @cached_property
+    def sessions(self) -> QuerySet:
+        """The selected sessions in the list's order."""
+        return queries.order_by_sort(self.filterset.qs, self.sort, searching=self.filterset.searching)
+
+    @cached_property
+    def page(self) -> queries.ListPage:
+        return queries.list_page(
+            self.sessions,
+            self.page_number,
+            filtered=self.is_filtered,
+            # A search in the default order is first answered from the newest sessions.
+            newest_window=self.filterset.searching and self.sort == DEFAULT_SORT,
+        )
+
+    def counted_page(self) -> queries.ListPage:
+        """The page's "of N" and pager once the selected sessions are counted (for a count left pending)."""
+        return queries.counted_page(self.sessions, self.page_number, filtered=self.is_filtered)
+
+    @property
+    def notices(self) -> list[str]:
+        """What was ignored or changed, in words a user can act on."""
+        notices = list(self._problems)
+        if self.page.past_end:
+            notices.append(
+                f"There is no page {self.page_number}: showing the last page."
+                if self.page.rows
+                else f"There is no page {self.page_number} (these filters match fewer sessions)."
+            )
+        return notices
+
+    @property
+    def chips(self) -> list[Chip]:
+        """The valid active filters, each with the query string that removes it (and resets the page)."""
+        self.filterset.is_valid()
+        cleaned = self.filterset.form.cleaned_data
+        chips = []
+        for param, label in FILTER_LABELS.items():
+            value = self.data.get(param, "")
+            field = "created" if param.startswith("created_") else param
+            if param in self.fixed or not value or field not in cleaned:
+                continue
+            chips.append(Chip(param, label, value, self.query_string(remove=(param, PAGE))))
+        return chips
+
+    # --- Links.
+
+    def query_string(self, new: dict[str, str | None] | None = None, remove: Iterable[str] = ()) -> str:
+        """`?` and the list's parameters, with `new` ones set (None removes) and `remove` ones left out.
+
+        As Django's `{% querystring %}` builds it, in the same order; a fixed parameter never appears.
+        """
+        parts = {name: part for name, part in self._encoded.items() if name not in remove}
+        for name, value in (new or {}).items():
+            if value is None:
+                parts.pop(name, None)
+            else:
+                parts[name] = urlencode({name: value})
+        return "?" + "&".join(parts.values())
+
+    @cached_property
+    def _encoded(self) -> dict[str, str]:
+        """Each parameter encoded once: a page's rows build a link per distinct cell value."""
+        return {
+            name: "&".join(urlencode({name: value}) for value in values)
+            for name, values in self.params.lists()
+            if name not in self.fixed
+        }
+
+    def filter_query(self, name: str, value: str) -> str:
+        """The list filtered by `name=value` as well (the other filters kept, back to the first page)."""
+        return self.query_string(new={name: value}, remove=(PAGE,))
+
+    @property
+    def sort_links(self) -> dict[str, SortLink]:
+        """Per sortable column: a click sorts by it newest first, or reverses the order it is sorted in."""
+        links = {}
+        for field in ("created_at", "updated_at"):
+            descending = f"-{field}"
+            if self.sort == descending:
+                links[field] = SortLink(self.query_string({"sort": field}, remove=(PAGE,)), "descending", " ↓")
+            elif self.sort == field:
+                links[field] = SortLink(self.query_string({"sort": descending}, remove=(PAGE,)), "ascending", " ↑")
+            else:
+                links[field] = SortLink(self.query_string({"sort": descending}, remove=(PAGE,)), "", "")
+        return links
+
+    def pager(self, page: queries.ListPage) -> PagerLinks:
+        return PagerLinks(
+            first=self.query_string({PAGE: "1"}),
+            previous=self.query_string({PAGE: str(page.previous_number)}),
+            next=self.query_string({PAGE: str(page.next_number)}),
+            last=self.query_string({PAGE: str(page.last_number)}) if page.last_number else None,
+        )
+
+    @property
+    def first_page_query(self) -> str:
+        return self.query_string(remove=(PAGE,))
+
+    @property
+    def parameters(self) -> list[tuple[str, str]]:
+        """The list's parameters (fixed ones included), for a form to send them on: see LIST_PARAMETERS."""
+        return [(name, value) for name in LIST_PARAMETERS for value in self.data.getlist(name) if value]
+
+    @property
+    def list_url(self) -> str:
+        """The list page with these parameters (a user's page: the list filtered by that user)."""
+        query = urlencode(self.parameters)
+        return reverse("sessions_ui:list") + (f"?{query}" if query else "")
+
+    # --- What was ignored.
+
+    def filterset_problems(self) -> list[str]:
+        messages = []
+        data = self.data
+        for field in self.filterset.errors:
+            if field == "created":
+                given = " / ".join(
+                    repr_value(data.get(param)) for param in ("created_after", "created_before") if data.get(param)
+                )
+                messages.append(f"{given} is not a date (use YYYY-MM-DD): the created-at range is ignored.")
+            elif field == "type":
+                messages.append(
+                    f"{repr_value(data.get('type'))} is not a session type (agent, team or workflow):"
+                    " showing every type."
+                )
+            else:
+                label = FILTER_LABELS.get(field, field)
+                messages.append(f"The {label} filter {repr_value(data.get(field))} is ignored.")
+        return messages
+
+
+def _page_number(raw: str | None) -> int | None:
+    """The requested page (1 when none is asked for), None when `page` is not a usable number."""
+    if not raw:
+        return 1
+    try:
+        number = int(raw)
+    except ValueError:
+        return None
+    return number if 1 <= number <= queries.pages.MAX_PAGE else None
+
+
+def repr_value(value) -> str:
+    """A user-supplied value quoted for a message, cut short and without control characters."""
+    text = "".join(char for char in str(value) if char.isprintable())
+    return f"“{text[:60]}{'…' if len(text) > 60 else ''}”"

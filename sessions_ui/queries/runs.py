@@ -1,0 +1,206 @@
+"""Which runs: a session's stored runs in either layout, their counts and first inputs, previews and export.
+
+Agno 2.x keeps a session's runs inline in its `runs` column, Agno 3.x in the runs table, and a
+session both versions wrote has some of each. Counts and first inputs are computed by the database
+(`sql_json`), so no page that shows many sessions loads a runs blob.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from django.conf import settings
+from django.db.models import IntegerField, QuerySet, Sum
+from django.db.models.expressions import RawSQL
+
+from sessions_ui import agno
+from sessions_ui.models import AgnoRun, AgnoSession
+from sessions_ui.queries.sql_json import (
+    TOP_LEVEL_RUN_ROW,
+    inline_run_elements,
+    inline_top_level_run,
+    run_input_sql,
+    sqlite_json_document,
+    top_level_run_row_sql,
+)
+from sessions_ui.schema import agno_connection, has_inline_runs, has_runs_table, quoted_table
+
+PREVIEW_RUNS = 5
+
+
+def agno_vendor() -> str:
+    return agno_connection().vendor
+
+
+def inline_runs(session_id: str) -> str | None:
+    """The stored text of a session's Agno 2.x `runs` column, or None where the column does not exist."""
+    if not has_inline_runs():
+        return None
+    return AgnoSession.objects.filter(pk=session_id).values_list("runs", flat=True).first()
+
+
+def run_rows(session_id: str) -> list[AgnoRun]:
+    """A session's rows in the Agno 3.x runs table ([] when the table does not exist)."""
+    if not has_runs_table():
+        return []
+    return list(AgnoRun.objects.using(settings.AGNO_DB_ALIAS).filter(session_id=session_id))
+
+
+class RunStats(NamedTuple):
+    """What a page of sessions shows of each one's runs, without loading them."""
+
+    runs: int | None  # top-level runs; None where the inline runs cannot be read (malformed JSON)
+    first_input: str  # the first run's input: the name AgentOS shows for a session without one
+
+
+def run_total(sessions: QuerySet) -> int:
+    """Top-level runs of all `sessions` (any number of them), counted in SQL: no runs blob is loaded."""
+    total = 0
+    vendor = agno_vendor()
+    if has_inline_runs():
+        document = "runs" if vendor == "postgresql" else sqlite_json_document("runs")
+        counted = f"(SELECT count(*) FROM {inline_run_elements(vendor, document)} WHERE {inline_top_level_run(vendor)})"
+        total += sessions.order_by().aggregate(n=Sum(RawSQL(counted, (), output_field=IntegerField())))["n"] or 0
+    if has_runs_table():
+        total += (
+            AgnoRun.objects.using(settings.AGNO_DB_ALIAS)
+            .filter(TOP_LEVEL_RUN_ROW, session_id__in=sessions.values("pk"))
+            .count()
+        )
+    return total
+
+
+def page_runs(session_ids: list[str], unnamed: set[str], *, inline: set[str] | None = None) -> dict[str, RunStats]:
+    """The RunStats of each session, in one query per run layout.
+
+    The first input is read only for `unnamed`. `inline`: the sessions whose inline `runs` column is
+    not NULL, when the caller knows (the others have none).
+    """
+    stats = dict.fromkeys(session_ids, RunStats(0, ""))
+    if not session_ids:
+        return stats
+    connection = agno_connection()
+    with connection.cursor() as cursor:
+        inline_ids = (
+            session_ids if inline is None else [session_id for session_id in session_ids if session_id in inline]
+        )
+        if has_inline_runs() and inline_ids:
+            cursor.execute(*_inline_stats_sql(connection.vendor, inline_ids, unnamed))
+            for session_id, count, first_input in cursor.fetchall():
+                stats[session_id] = RunStats(count, _text(first_input))
+        if has_runs_table():
+            cursor.execute(*_run_rows_stats_sql(connection.vendor, session_ids, unnamed))
+            for session_id, count, first_input in cursor.fetchall():
+                inline_stats = stats[session_id]
+                stats[session_id] = RunStats(
+                    None if inline_stats.runs is None else inline_stats.runs + count,
+                    inline_stats.first_input or _text(first_input),
+                )
+    return stats
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _placeholders(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _inline_stats_sql(vendor: str, session_ids: list[str], unnamed: set[str]) -> tuple[str, list]:
+    table = quoted_table(settings.AGNO_SESSION_TABLE)
+    unnamed_ids = sorted(unnamed)
+    top_level = inline_top_level_run(vendor)
+    if vendor == "postgresql":
+        first_input = (
+            f"CASE WHEN session_id IN ({_placeholders(unnamed_ids)}) AND jsonb_typeof(runs::jsonb) = 'array'"
+            f" THEN (SELECT {run_input_sql(vendor, 'item')} FROM {inline_run_elements(vendor, 'runs')}"
+            f" WHERE {top_level} ORDER BY position LIMIT 1) END"
+            if unnamed_ids
+            else "NULL"
+        )
+        sql = (
+            "SELECT session_id, CASE WHEN runs IS NULL OR jsonb_typeof(runs::jsonb) = 'null' THEN 0"
+            " WHEN jsonb_typeof(runs::jsonb) = 'array' THEN"
+            f" (SELECT count(*) FROM {inline_run_elements(vendor, 'runs')} WHERE {top_level}) END,"
+            f" {first_input} FROM {table} WHERE session_id IN ({_placeholders(session_ids)})"
+        )
+        return sql, [*unnamed_ids, *session_ids]
+    first_input = (
+        f"CASE WHEN session_id IN ({_placeholders(unnamed_ids)}) AND json_type(document) = 'array'"
+        f" THEN (SELECT {run_input_sql(vendor, 'item.value')} FROM {inline_run_elements(vendor, 'document')}"
+        f" WHERE {top_level} ORDER BY item.key LIMIT 1) END"
+        if unnamed_ids
+        else "NULL"
+    )
+    # MATERIALIZED: each blob is parsed once, not once per use of `document`.
+    sql = (
+        f"WITH page AS MATERIALIZED (SELECT session_id, runs IS NULL AS missing, {sqlite_json_document('runs')}"
+        f" AS document FROM {table} WHERE session_id IN ({_placeholders(session_ids)}))"
+        " SELECT session_id, CASE WHEN missing OR json_type(document) = 'null' THEN 0"
+        " WHEN json_type(document) = 'array' THEN"
+        f" (SELECT count(*) FROM {inline_run_elements(vendor, 'document')} WHERE {top_level}) END,"
+        f" {first_input} FROM page"
+    )
+    return sql, [*session_ids, *unnamed_ids]
+
+
+def _run_rows_stats_sql(vendor: str, session_ids: list[str], unnamed: set[str]) -> tuple[str, list]:
+    runs = quoted_table(settings.AGNO_RUNS_TABLE)
+    unnamed_ids = sorted(unnamed)
+    top_level = f"session_id IN ({_placeholders(session_ids)}) AND {top_level_run_row_sql()}"
+    if not unnamed_ids:
+        return f"SELECT session_id, COUNT(*), NULL FROM {runs} WHERE {top_level} GROUP BY session_id", session_ids
+    run_data = "run.run_data::jsonb" if vendor == "postgresql" else f"({sqlite_json_document('run.run_data')})"
+    first_input = (
+        f"CASE WHEN first.session_id IN ({_placeholders(unnamed_ids)}) THEN {run_input_sql(vendor, run_data)} END"
+    )
+    sql = (
+        f"SELECT first.session_id, first.runs, {first_input} FROM (SELECT session_id, run_id,"
+        " COUNT(*) OVER (PARTITION BY session_id) AS runs, ROW_NUMBER() OVER (PARTITION BY session_id"
+        f" ORDER BY run_index IS NULL, run_index, created_at, run_id) AS position FROM {runs} WHERE {top_level})"
+        f" AS first JOIN {runs} AS run ON run.run_id = first.run_id WHERE first.position = 1"
+    )
+    return sql, [*unnamed_ids, *session_ids]
+
+
+def preview_runs(session_id: str) -> list[agno.Run]:
+    """The first top-level runs of a session, decoded, without loading the others (for the list's expansion)."""
+    inline = []
+    connection = agno_connection()
+    vendor = connection.vendor
+    if has_inline_runs():
+        table = quoted_table(settings.AGNO_SESSION_TABLE)
+        if vendor == "postgresql":
+            sql = (
+                f"SELECT item::text FROM {table} AS session CROSS JOIN LATERAL"
+                f" {inline_run_elements(vendor, 'session.runs')} WHERE session.session_id = %s"
+                f" AND {inline_top_level_run(vendor)} ORDER BY position LIMIT %s"
+            )
+        else:
+            sql = (
+                f"WITH page AS MATERIALIZED (SELECT {sqlite_json_document('runs')} AS document FROM {table}"
+                f" WHERE session_id = %s) SELECT item.value FROM page, {inline_run_elements(vendor, 'page.document')}"
+                f" WHERE {inline_top_level_run(vendor)} ORDER BY item.key LIMIT %s"
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [session_id, PREVIEW_RUNS])
+            inline = [agno.decode_json(text) for (text,) in cursor.fetchall()]
+    rows = []
+    if has_runs_table():
+        rows = list(
+            AgnoRun.objects.using(settings.AGNO_DB_ALIAS)
+            .filter(TOP_LEVEL_RUN_ROW, session_id=session_id)
+            .order_by("run_index", "created_at", "run_id")[:PREVIEW_RUNS]
+        )
+    runs = agno.decode_runs(inline, rows)
+    return [] if isinstance(runs, agno.Malformed) else runs[:PREVIEW_RUNS]
+
+
+def session_export(session_id: str) -> dict | None:
+    """The session in Agno's own dict shape (see agno.export_session), None when there is no such session."""
+    fields = [column for column in agno.SESSION_COLUMNS if column != "runs"]
+    columns = AgnoSession.objects.filter(pk=session_id).values(*fields).first()
+    if columns is None:
+        return None
+    return agno.export_session(columns, inline_runs(session_id), run_rows(session_id))
