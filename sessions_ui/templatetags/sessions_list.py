@@ -4,7 +4,8 @@ A page of the list is 50 rows of a dozen cells, each with links, numbers and tim
 Django's template engine (an include per row, {% url %}, humanize and date filters per cell) they
 cost several times the page's queries; so `session_table` computes the values in Python, each link
 once per distinct value (as Django admin's `items_for_result` computes its cells), and leaves the
-markup to one Jinja2 template, `jinja2/sessions_ui/list_table.html`, autoescaped.
+markup to Jinja2 templates, `jinja2/sessions_ui/list_table.html` and its repeated cells'
+`list_cells.html`, autoescaped.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
+from markupsafe import Markup
 
 from sessions_ui.listing import SessionList
 from sessions_ui.queries import ListRow
@@ -70,7 +72,7 @@ def _since(earlier: datetime, later: datetime) -> str:
     return "0\xa0minutes"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class FilterLink:
     """A cell value that links to the list filtered by it (`hx_get` only on the list page itself)."""
 
@@ -81,16 +83,16 @@ class FilterLink:
     page_url: str = ""  # a user's page
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Time:
     iso: str
     exact: str
     ago: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RowValues:
-    """What one row of the table shows, unescaped: the template escapes every value."""
+    """What one row of the table shows: text the template escapes, and the repeated cells as its own markup."""
 
     session_id: str
     detail_url: str
@@ -99,9 +101,9 @@ class RowValues:
     name_title: str
     select_label: str
     malformed_data: str
-    type: FilterLink
-    owner: FilterLink | None
-    user: FilterLink | None
+    type: Markup
+    owner: Markup | None
+    user: Markup | None
     runs: str | None  # None: the stored runs could not be read
     tokens: str | None
     malformed_tokens: str
@@ -125,7 +127,8 @@ def session_table(cl: SessionList, rows: list[ListRow], *, can_delete: bool) -> 
     )
     list_url = reverse("sessions_ui:list")
 
-    @cache
+    cells = _template("sessions_ui/list_cells.html").module
+
     def link(name: str, value: str, display_name: str = "") -> FilterLink:
         query = cl.filter_query(name, value)
         return FilterLink(
@@ -135,6 +138,18 @@ def session_table(cl: SessionList, rows: list[ListRow], *, can_delete: bool) -> 
             name=display_name,
             page_url=user_url(value) if name == "user_id" else "",
         )
+
+    @cache
+    def type_cell(session_type: str) -> Markup:
+        return cells.type_cell(link("type", session_type))
+
+    @cache
+    def owner_cell(kind: str, component_id: str, name: str) -> Markup:
+        return cells.owner_cell(link(f"{kind}_id", component_id, name))
+
+    @cache
+    def user_cell(user_id: str) -> Markup:
+        return cells.user_cell(link("user_id", user_id))
 
     zone, now = timezone.get_current_timezone(), timezone.now()
     values = []
@@ -151,13 +166,13 @@ def session_table(cl: SessionList, rows: list[ListRow], *, can_delete: bool) -> 
                 name_title=_truncate(name, 300),
                 select_label=_truncate(name, 80),
                 malformed_data=malformed_data.reason if malformed_data else "",
-                type=link("type", session.session_type),
+                type=type_cell(session.session_type),
                 owner=(
-                    link(f"{component.kind}_id", component.component_id, row.component_name)
+                    owner_cell(component.kind, component.component_id, row.component_name)
                     if component.component_id
                     else None
                 ),
-                user=link("user_id", session.user_id) if session.user_id else None,
+                user=user_cell(session.user_id) if session.user_id else None,
                 runs=None if row.runs is None else f"{row.runs:,}",
                 tokens=None if tokens is None else f"{tokens:,}",
                 malformed_tokens=malformed_data.reason if malformed_data else "",
@@ -167,13 +182,13 @@ def session_table(cl: SessionList, rows: list[ListRow], *, can_delete: bool) -> 
                 updated=_time(session.updated_at, zone, now) if session.updated_at else None,
             )
         )
-    table = _table_template().render(rows=values, can_delete=can_delete, sort_links=cl.sort_links, headings=HEADINGS)
+    table = _template("sessions_ui/list_table.html").render(rows=values, can_delete=can_delete, sort_links=cl.sort_links, headings=HEADINGS)
     return mark_safe(table)  # Jinja2 autoescapes every value
 
 
 @cache
-def _table_template():
-    return engines["jinja2"].env.get_template("sessions_ui/list_table.html")
+def _template(name: str):
+    return engines["jinja2"].env.get_template(name)
 
 
 def _session_url(name: str) -> Callable[[str], str]:
