@@ -97,6 +97,12 @@ def write_with_agno(version: str, db: AgnoDb, model_url: str, scenario: str, *ar
     return run_agno(version, "write_sessions.py", db.spec(), model_url, scenario, *args)["sessions"]
 
 
+def write_with_agno31(db: AgnoDb, model_url: str, scenario: str, *args: str, timeout: float = 180) -> dict:
+    """Let agno 3.1.10 write one scenario of write_agno31.py ("offload", "compaction", "states", "twins", ...)
+    or run one of its entries ("delete", "counts", "dump"); returns the whole manifest (tables, sessions, ...)."""
+    return run_agno(AGNO_VERSIONS[-1], "write_agno31.py", db.spec(), model_url, scenario, *args, timeout=timeout)
+
+
 def agno_get_sessions(version: str, db: AgnoDb, session_ids: list[str] | tuple[str, ...] = ()) -> list[dict | None]:
     """Sessions as agno `version` reads them (`to_dict()` of its own objects): the given ids
     through `get_session()` (None where missing), or every session through `get_sessions()`."""

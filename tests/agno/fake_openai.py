@@ -8,12 +8,19 @@ the request, which lets the real agno call real python tools and write real sess
   contains "(no tools)";
 - after a tool result, the final answer names the question and the tool result, with reasoning;
 - a request with a `response_format` (the session summary manager) gets a JSON summary.
+
+Markers in the last user message, for the agno 3.1 scenarios (write_agno31.py); a text without them
+is answered as above:
+
+- "(call NAME)" calls the tool NAME instead of the first one, when the request offers it;
+- "(fail)" answers HTTP 500 with `FAILURE_MESSAGE`, so agno stores an errored run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +34,8 @@ TOOL_ARGS = {
 SUMMARY_TOPICS = ["testing", "agno"]
 MAX_BODY = 2_000_000
 MAX_REQUESTS = 2_000
+FAILURE_MESSAGE = "The fake model failed on purpose (fail marker)"
+_CALL_MARKER = re.compile(r"\(call ([A-Za-z0-9_.-]+)\)")
 
 
 def summary_text(first_question: str) -> str:
@@ -46,6 +55,13 @@ def _tokens(text: str) -> int:
     return len(text) // 4 + 1
 
 
+def fails(request: dict) -> bool:
+    """Whether the request asks for a model failure: "(fail)" in its last user message."""
+    messages = request.get("messages") or []
+    last = messages[-1] if messages else {}
+    return last.get("role") == "user" and "(fail)" in _text(last.get("content"))
+
+
 def answer(request: dict) -> dict:
     """The chat.completion for one request body."""
     messages = request.get("messages") or []
@@ -61,6 +77,9 @@ def answer(request: dict) -> dict:
     elif tools and last.get("role") == "user" and "(no tools)" not in _text(last.get("content")):
         names = [tool.get("name") for tool in tools]
         name = "delegate_task_to_members" if "delegate_task_to_members" in names else names[0]
+        wanted = _CALL_MARKER.search(_text(last.get("content")))
+        if wanted and wanted.group(1) in names:
+            name = wanted.group(1)
         if name == "delegate_task_to_members":
             args = {"task": _text(last.get("content"))}
         else:
@@ -109,6 +128,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if request.get("stream"):
             self._send(400, {"error": {"message": "the fake OpenAI server does not stream"}})
+            return
+        if fails(request):
+            self._send(500, {"error": {"message": FAILURE_MESSAGE, "type": "server_error"}})
             return
         self._send(200, answer(request))
 
