@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -18,8 +19,16 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("DEBUG", False)
-# The fallback key is only fit for a laptop; the README's production section sets SECRET_KEY.
-SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-insecure-sessions-ui-key-set-SECRET_KEY-in-production"
+# Anyone who knows the key can sign cookies and tokens as this site: never fall back to one committed
+# here, except for DEBUG on a development machine (./run keeps a generated key in .secret_key instead).
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set one (the same for every instance, kept across restarts): "
+            "export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')"
+        )
+    SECRET_KEY = "django-insecure-sessions-ui-development-only-key"
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()
 ]

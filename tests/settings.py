@@ -1,0 +1,12 @@
+"""What the test suite runs with: config.settings, plus what a test run needs and a deployment must set itself.
+
+Set in the environment, not only here, so that the processes the tests start (manage.py, gunicorn,
+the Agno contract runs) inherit them; a test that checks a setting's absence removes it from its
+subprocess's environment.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "sessions-ui-tests-only-key-never-used-outside-the-test-suite-0123456789")
+
+from config.settings import *  # noqa: E402, F403

@@ -1,0 +1,56 @@
+"""Production settings, checked in real processes: a missing secret stops the start (issue 12, item 2)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# What the test run itself sets (tests/settings.py) or a developer may have exported: each test starts clean.
+OURS = ("SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "CACHE_URL")
+
+
+def clean_env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in OURS and not k.startswith(("SECURE_", "SESSION_", "CSRF_"))}
+    return {**env, **values}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_without_a_secret_key_and_debug_off_nothing_starts():
+    for env in (clean_env(), clean_env(DEBUG="0", SECRET_KEY=""), clean_env(DEBUG="false")):
+        completed = manage("check", env=env)
+        assert completed.returncode != 0, completed.stdout
+        last_line = completed.stderr.strip().splitlines()[-1]
+        assert last_line.startswith("django.core.exceptions.ImproperlyConfigured: SECRET_KEY is not set."), last_line
+        assert "export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')" in last_line
+
+
+def test_the_command_the_message_gives_sets_a_key_that_works():
+    message = manage("check", env=clean_env()).stderr.strip().splitlines()[-1]
+    command = re.search(r"export SECRET_KEY=(\$\(.*\))", message).group(1)
+    key = subprocess.run(["bash", "-c", f"echo {command}"], capture_output=True, text=True, check=True).stdout.strip()
+    assert len(key) >= 50
+    completed = manage("check", env=clean_env(SECRET_KEY=key))
+    assert completed.returncode == 0, completed.stderr
+    assert "System check identified no issues" in completed.stdout
+
+
+def test_the_wsgi_application_refuses_to_load_without_a_secret_key():
+    completed = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"], cwd=ROOT, env=clean_env(), capture_output=True, text=True
+    )
+    assert completed.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY is not set." in completed.stderr
+
+
+def test_debug_on_a_development_machine_still_starts_without_a_key():
+    completed = manage("check", env=clean_env(DEBUG="1"))
+    assert completed.returncode == 0, completed.stderr
