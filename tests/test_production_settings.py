@@ -54,3 +54,52 @@ def test_the_wsgi_application_refuses_to_load_without_a_secret_key():
 def test_debug_on_a_development_machine_still_starts_without_a_key():
     completed = manage("check", env=clean_env(DEBUG="1"))
     assert completed.returncode == 0, completed.stderr
+
+
+# --- README "Production": `manage.py check --deploy` is clean with the variables it documents ----------------
+
+
+def readme_production_exports() -> str:
+    """The `export` statements of the README's production commands, as a shell script."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Production\n", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    statements, current = [], ""
+    for line in block.splitlines():
+        if current or line.startswith("export "):
+            current += line + "\n"
+            if not line.endswith("\\"):
+                statements.append(current)
+                current = ""
+    assert len(statements) >= 2, block
+    return "".join(statements)
+
+
+def test_check_deploy_prints_no_warning_with_the_readme_production_variables():
+    exports = readme_production_exports()
+    for name in ("SECRET_KEY", "ALLOWED_HOSTS", "SECURE_PROXY_SSL_HEADER", "SECURE_HSTS_SECONDS", "CSRF_COOKIE_SECURE"):
+        assert name in exports
+    env = clean_env(PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    script = f"set -eu\n{exports}exec python manage.py check --deploy --fail-level WARNING\n"
+    completed = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.stdout.strip() == "System check identified no issues (0 silenced).", completed.stdout
+    assert "WARNINGS" not in completed.stderr
+
+
+def test_check_deploy_does_warn_without_them():
+    """The check above proves something: the same command without the HTTPS variables reports them."""
+    completed = manage("check", "--deploy", env=clean_env(SECRET_KEY="x" * 60 + "-a-long-enough-key-1234"))
+    output = completed.stdout + completed.stderr
+    for warning in ("security.W004", "security.W008", "security.W012", "security.W016"):
+        assert warning in output, output
+
+
+def test_the_proxy_header_is_read_as_django_expects():
+    env = clean_env(SECRET_KEY="k" * 60, SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto: https")
+    code = "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"
+    completed = manage("shell", "-c", code, env=env)
+    assert completed.stdout.strip().splitlines()[-1] == "('HTTP_X_FORWARDED_PROTO', 'https')", completed.stderr
+    completed = manage("check", env={**env, "SECURE_PROXY_SSL_HEADER": "https"})
+    assert completed.returncode != 0
+    assert "write it as 'X-Forwarded-Proto: https'" in completed.stderr
