@@ -3,6 +3,7 @@
 import os
 import tempfile
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -53,6 +54,7 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
+    "axes",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -77,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it answers for a locked-out login
 ]
 
 # Content-Security-Policy on every response: scripts, styles, images and requests from this origin
@@ -169,6 +172,19 @@ warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.
 # Session state and metadata are edited as JSON text and can be megabytes; Django's 2.5 MB default
 # would answer such an edit with a bare 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 32 * 1024 * 1024
+
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username (from
+# anywhere) or from one address (whatever the usernames), that username or address is locked for
+# LOGIN_LOCKOUT_MINUTES after its last attempt. Unlock: manage.py axes_reset_username NAME (README).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT") or 5)
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("LOGIN_LOCKOUT_MINUTES") or 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "sessions_ui.accounts.locked_out"
+AXES_CLIENT_IP_CALLABLE = "sessions_ui.accounts.client_ip"
+# How many proxies in front append to X-Forwarded-For (sessions_ui.accounts.client_ip); 0: none.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or 0)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "sessions_ui:list"
