@@ -144,6 +144,30 @@ if os.environ.get("AGNO_DATABASE_URL"):
 AGNO_DB_ALIAS = "agno" if "agno" in DATABASES else "default"
 DATABASE_ROUTERS = ["sessions_ui.routers.AgnoRouter"]
 
+# One cache for every instance (filter choices, which Agno tables exist, list bounds): Django's
+# database cache in the dashboard's database by default (its table made by `migrate`), or Redis.
+CACHE_TABLE = "sessions_ui_cache"
+
+
+def cache_config(url: str) -> dict:
+    """CACHE_URL: db:// (the default), redis://[:password@]host:6379/0 (or rediss://, unix://), or
+    locmem:// (one cache per process: for a single process only)."""
+    scheme, separator, _ = url.partition("://")
+    if url in ("", "db://"):
+        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}
+    if separator and scheme in ("redis", "rediss", "unix"):
+        # Short timeouts: a Redis that stops answering fails a request in seconds, not minutes.
+        options = {"socket_connect_timeout": 2, "socket_timeout": 2}
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "OPTIONS": options}
+    if url == "locmem://":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sessions_ui"}
+    raise ImproperlyConfigured(f"CACHE_URL={url!r}: use db:// (the default), redis://host:6379/0 or locmem://")
+
+
+CACHES = {
+    "default": {**cache_config(os.environ.get("CACHE_URL", "")), "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "")}
+}
+
 AGNO_SESSION_TABLE = os.environ.get("AGNO_SESSION_TABLE", "agno_sessions")
 AGNO_RUNS_TABLE = os.environ.get("AGNO_RUNS_TABLE", "agno_runs")
 _agno_is_postgres = DATABASES[AGNO_DB_ALIAS]["ENGINE"] == "django.db.backends.postgresql"

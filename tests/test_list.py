@@ -461,7 +461,7 @@ def test_sqlite_walks_the_created_at_index_when_filtering(admin_client, query):
 
 @pytest.mark.parametrize("run_layout", ["2", "3"])
 def test_query_count_does_not_grow_with_the_page(admin_client, django_assert_num_queries, run_layout):
-    layout()  # which tables exist is cached per process: not part of a request's cost
+    layout()  # which tables exist is cached: not part of a request's cost
     seed(3, run_layout, runs=2)
     # login session + user, the page, run counts per layout stored: the inline column (where the
     # page's rows hold runs in it, not NULL as Agno 3.x leaves it) and the runs table

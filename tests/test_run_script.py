@@ -24,7 +24,15 @@ from django.contrib.auth.hashers import check_password
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWN = "a-known-password-4711"
-SETTINGS = ("SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE", "ADMIN_PASSWORD", "VIEWER_PASSWORD", "CREATE_LOGINS")
+SETTINGS = (
+    "SECRET_KEY",
+    "DEBUG",
+    "DJANGO_SETTINGS_MODULE",
+    "ADMIN_PASSWORD",
+    "VIEWER_PASSWORD",
+    "CREATE_LOGINS",
+    "CACHE_URL",
+)
 
 
 def free_port() -> int:
