@@ -121,6 +121,7 @@ def prepare_database(args) -> str:
             found = session_count(url)
             if found == expected:
                 print(f"Reusing {args.db}: {found:,} sessions.")
+                manage("migrate", "--no-input", "-v0", url=url)  # the dashboard's newer tables (its cache table)
                 return url
             print(f"{args.db} holds {found} sessions, not {expected:,}: seeding it again.")
         server.execute(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
