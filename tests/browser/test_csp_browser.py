@@ -84,8 +84,9 @@ def test_using_every_page_reports_no_violation_and_no_console_error(admin_page, 
     row.locator("[data-expand]").click()
     page.check("input[name=live]")
     expect(page.locator(".live-badge")).to_be_visible()
-    with page.expect_request(lambda request: "live=1" in request.url):
+    with page.expect_response(lambda response: "live=1" in response.url):  # the beat's answer, swapped in
         page.clock.fast_forward(10_500)
+    expect(page.locator(".live-badge")).to_be_visible()
     page.uncheck("input[name=live]")
     expect(page.locator(".live-badge")).to_have_count(0)
     page.locator("th.col-select input[type=checkbox]").check()  # select all, then none
