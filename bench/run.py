@@ -15,6 +15,7 @@ import json
 import math
 import os
 import platform
+import secrets
 import subprocess
 import sys
 import time
@@ -27,6 +28,8 @@ import psycopg
 from timing import measure
 
 ROOT = Path(__file__).resolve().parent.parent
+# The seeding commands (manage.py) and the probes run with DEBUG off, so they need a key; one per run will do.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 BENCH = ROOT / "bench"
 AGNO_PYTHON = ROOT / ".agno-venvs" / "agno-3.1.10" / "bin" / "python"
 HUGE_SEED = 99  # the huge session is seeded apart, so its id must not collide with the bulk's
@@ -118,6 +121,7 @@ def prepare_database(args) -> str:
             found = session_count(url)
             if found == expected:
                 print(f"Reusing {args.db}: {found:,} sessions.")
+                manage("migrate", "--no-input", "-v0", url=url)  # the dashboard's newer tables (its cache table)
                 return url
             print(f"{args.db} holds {found} sessions, not {expected:,}: seeding it again.")
         server.execute(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')

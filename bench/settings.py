@@ -1,9 +1,13 @@
 """The app's settings, with the bench URLs (a default admin to compare against) and DEBUG off."""
 
+import os
+import secrets
 import warnings
 
-from config.settings import *  # noqa: F403
-from config.settings import ALLOWED_HOSTS, LOGGING
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))  # DEBUG is off: config.settings needs one
+
+from config.settings import *  # noqa: E402, F403
+from config.settings import ALLOWED_HOSTS, LOGGING  # noqa: E402
 
 ROOT_URLCONF = "bench.urls"
 DEBUG = False  # DEBUG keeps every query in memory: not what production serves

@@ -3,9 +3,12 @@
 import os
 import tempfile
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -18,16 +21,40 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("DEBUG", False)
-# The fallback key is only fit for a laptop; the README's production section sets SECRET_KEY.
-SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-insecure-sessions-ui-key-set-SECRET_KEY-in-production"
+# Anyone who knows the key can sign cookies and tokens as this site: never fall back to one committed
+# here, except for DEBUG on a development machine (./run keeps a generated key in .secret_key instead).
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set one (the same for every instance, kept across restarts): "
+            "export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')"
+        )
+    SECRET_KEY = "django-insecure-sessions-ui-development-only-key"
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()
 ]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
+# HTTPS, usually behind a proxy that ends TLS (README "Production"): each variable is Django's setting
+# of the same name, off by default so that http://127.0.0.1 keeps working.
+if _proxy_header := os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip():
+    # "X-Forwarded-Proto: https": trusted only because the proxy sets (or strips) it on every request.
+    _header, _, _value = _proxy_header.partition(":")
+    if not _header.strip() or not _value.strip():
+        raise ImproperlyConfigured(f"SECURE_PROXY_SSL_HEADER={_proxy_header!r}: write it as 'X-Forwarded-Proto: https'")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _header.strip().upper().replace("-", "_"), _value.strip())
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS") or 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
+    "axes",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -37,11 +64,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_filters",
     "template_partials",
+    "csp",
     "sessions_ui",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -50,7 +79,26 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it answers for a locked-out login
 ]
+
+# Content-Security-Policy on every response: scripts, styles, images and requests from this origin
+# only; no inline script or style, no eval (so no hx-on attributes nor hx-trigger filters: see
+# static/js/app.js), no plugins, no framing, no <base>, forms that post here only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -103,6 +151,30 @@ if os.environ.get("AGNO_DATABASE_URL"):
 AGNO_DB_ALIAS = "agno" if "agno" in DATABASES else "default"
 DATABASE_ROUTERS = ["sessions_ui.routers.AgnoRouter"]
 
+# One cache for every instance (filter choices, which Agno tables exist, list bounds): Django's
+# database cache in the dashboard's database by default (its table made by `migrate`), or Redis.
+CACHE_TABLE = "sessions_ui_cache"
+
+
+def cache_config(url: str) -> dict:
+    """CACHE_URL: db:// (the default), redis://[:password@]host:6379/0 (or rediss://, unix://), or
+    locmem:// (one cache per process: for a single process only)."""
+    scheme, separator, _ = url.partition("://")
+    if url in ("", "db://"):
+        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}
+    if separator and scheme in ("redis", "rediss", "unix"):
+        # Short timeouts: a Redis that stops answering fails a request in seconds, not minutes.
+        options = {"socket_connect_timeout": 2, "socket_timeout": 2}
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "OPTIONS": options}
+    if url == "locmem://":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sessions_ui"}
+    raise ImproperlyConfigured(f"CACHE_URL={url!r}: use db:// (the default), redis://host:6379/0 or locmem://")
+
+
+CACHES = {
+    "default": {**cache_config(os.environ.get("CACHE_URL", "")), "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "")}
+}
+
 AGNO_SESSION_TABLE = os.environ.get("AGNO_SESSION_TABLE", "agno_sessions")
 AGNO_RUNS_TABLE = os.environ.get("AGNO_RUNS_TABLE", "agno_runs")
 _agno_is_postgres = DATABASES[AGNO_DB_ALIAS]["ENGINE"] == "django.db.backends.postgresql"
@@ -131,6 +203,19 @@ warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.
 # Session state and metadata are edited as JSON text and can be megabytes; Django's 2.5 MB default
 # would answer such an edit with a bare 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 32 * 1024 * 1024
+
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username (from
+# anywhere) or from one address (whatever the usernames), that username or address is locked for
+# LOGIN_LOCKOUT_MINUTES after its last attempt. Unlock: manage.py axes_reset_username NAME (README).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT") or 5)
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("LOGIN_LOCKOUT_MINUTES") or 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "sessions_ui.accounts.locked_out"
+AXES_CLIENT_IP_CALLABLE = "sessions_ui.accounts.client_ip"
+# How many proxies in front append to X-Forwarded-For (sessions_ui.accounts.client_ip); 0: none.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or 0)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "sessions_ui:list"

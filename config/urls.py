@@ -1,10 +1,16 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="sessions_ui:list", permanent=False)),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Django's login, logout and password change; not its password reset, which anyone could use to
+    # have mail sent (and which fails without a mail server). An administrator resets passwords.
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("admin/", admin.site.urls),
     path("sessions/", include("sessions_ui.urls")),
 ]

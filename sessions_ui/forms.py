@@ -9,6 +9,8 @@ and the audit log are `sessions_ui.changes`.
 from __future__ import annotations
 
 import json
+import math
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -54,6 +56,19 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    """A JSON number as a float, refusing one too large for a float: Python would make it Infinity,
+    which PostgreSQL's jsonb rejects (a 500) and SQLite would store as the invalid JSON `Infinity`."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is too large to store (at most about 1.8e308)")
+    return value
+
+
+# Left after json.loads, which joins escaped pairs (\ud83d\ude00) into one character: only lone halves.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def parse_json(text: str) -> Any:
     """Parse what the user typed; ValidationError (with line and column) for anything Agno could not store."""
     # Deeper than the pages can show (agno.MAX_DEPTH); one level is kept for session_data, which holds the state.
@@ -63,7 +78,7 @@ def parse_json(text: str) -> Any:
         code="too_deep",
     )
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as error:
         raise forms.ValidationError(
             "Invalid JSON: %(message)s (line %(line)s, column %(column)s).",
@@ -78,8 +93,17 @@ def parse_json(text: str) -> Any:
         raise too_deep from error
     if agno.nests_deeper_than(value, agno.MAX_DEPTH - 1):
         raise too_deep
-    if "\\u0000" in json.dumps(value):
+    # Control characters stay escaped with ensure_ascii=False; other text stays as it is, so a lone
+    # surrogate (which UTF-8, PostgreSQL and Agno's SQLite text cannot hold) is still findable.
+    dumped = json.dumps(value, ensure_ascii=False)
+    if "\\u0000" in dumped:
         raise forms.ValidationError("Text may not contain NUL characters (\\u0000).", code="null_characters")
+    if surrogate := _SURROGATE.search(dumped):
+        raise forms.ValidationError(
+            "Text may not contain %(escape)s on its own: it is half of a UTF-16 pair, which cannot be stored.",
+            params={"escape": f"\\u{ord(surrogate.group()):04x}"},
+            code="lone_surrogate",
+        )
     return value
 
 

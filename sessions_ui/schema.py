@@ -6,12 +6,14 @@ tables it creates), so code that reads a column Agno may not have asks here firs
 
 from __future__ import annotations
 
-from functools import cache
-
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connections
 
 JSON_TYPE = {"postgresql": "JSONB", "sqlite": "JSON"}
+# Which tables and columns exist is kept this long in the configured cache (shared by every instance):
+# a schema that changes under a running dashboard (Agno 3.x adding its runs table) is seen within it.
+LAYOUT_SECONDS = 30
 
 
 def agno_connection():
@@ -42,23 +44,31 @@ def table_columns(table: str, connection=None) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-@cache
-def _cached_layout(alias: str, session_table: str, runs_table: str) -> tuple[bool, bool]:
-    connection = connections[alias]
-    return "runs" in table_columns(session_table, connection), bool(table_columns(runs_table, connection))
+def _layout_key() -> str:
+    names = (settings.AGNO_DB_ALIAS, settings.AGNO_DB_SCHEMA, settings.AGNO_SESSION_TABLE, settings.AGNO_RUNS_TABLE)
+    return "sessions_ui:layout:" + ":".join(names)
+
+
+def _read_layout() -> tuple[bool, bool]:
+    connection = agno_connection()
+    return (
+        "runs" in table_columns(settings.AGNO_SESSION_TABLE, connection),
+        bool(table_columns(settings.AGNO_RUNS_TABLE, connection)),
+    )
 
 
 def layout() -> tuple[bool, bool]:
-    """(sessions table has an inline `runs` column, the Agno 3.x runs table exists), cached per process.
+    """(sessions table has an inline `runs` column, the Agno 3.x runs table exists), cached for LAYOUT_SECONDS.
 
-    Agno adds the runs table the first time a 3.x version writes a run, so a cached "no" is
-    rechecked by `forget_layout()` (called by tests and when a missing table is reported).
+    Agno adds the runs table the first time a 3.x version writes a run: a cached "no" lasts until the
+    entry expires, or until `forget_layout()` (called by tests and when a missing table is reported).
     """
-    return _cached_layout(settings.AGNO_DB_ALIAS, settings.AGNO_SESSION_TABLE, settings.AGNO_RUNS_TABLE)
+    return tuple(cache.get_or_set(_layout_key(), _read_layout, LAYOUT_SECONDS))
 
 
 def forget_layout() -> None:
-    _cached_layout.cache_clear()
+    """Read the layout again on its next use, in every instance (the cache is shared)."""
+    cache.delete(_layout_key())
 
 
 def has_inline_runs() -> bool:
@@ -69,12 +79,13 @@ def has_runs_table() -> bool:
     return layout()[1]
 
 
-def create_agno_tables(connection) -> bool:
+def create_agno_tables(connection, *, forget: bool = True) -> bool:
     """Create the session table (with the 2.x `runs` column) and the 3.x runs table, as Agno would.
 
     Does nothing when the session table exists: a database Agno wrote is never altered. Both
     Agno 2.x (inline runs) and 3.x (runs table, legacy column left in place) write into the result.
-    Returns whether anything was created.
+    Returns whether anything was created. `forget=False` leaves the cached layout alone: the migration
+    that creates the tables runs before the one that creates the database cache's table.
     """
     session_table, runs_table = settings.AGNO_SESSION_TABLE, settings.AGNO_RUNS_TABLE
     if table_columns(session_table, connection):
@@ -119,5 +130,6 @@ def create_agno_tables(connection) -> bool:
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
-    forget_layout()
+    if forget:
+        forget_layout()
     return True

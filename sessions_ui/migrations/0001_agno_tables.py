@@ -6,7 +6,7 @@ import sessions_ui.models
 def create_agno_tables(apps, schema_editor):
     from sessions_ui.schema import create_agno_tables
 
-    create_agno_tables(schema_editor.connection)
+    create_agno_tables(schema_editor.connection, forget=False)  # the cache table comes in 0002
 
 
 class Migration(migrations.Migration):

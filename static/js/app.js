@@ -1,4 +1,6 @@
-// sessions_ui: the little the list needs beyond htmx. Keyboard: "/" search, j/k move, Enter open, o expand.
+// sessions_ui: the little the pages need beyond htmx. Keyboard: "/" search, j/k move, Enter open, o expand.
+// The Content-Security-Policy forbids inline scripts and eval (so hx-on attributes and hx-trigger
+// filters too): behaviour that markup asks for with data-* attributes lives here.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -56,6 +58,14 @@
   });
 
   document.addEventListener("click", (event) => {
+    // data-dismiss="<selector>": a Cancel button closes the dialog, or removes the element, that it is in.
+    const dismiss = event.target.closest("[data-dismiss]");
+    if (dismiss) {
+      const closing = dismiss.closest(dismiss.dataset.dismiss);
+      if (closing && closing.tagName === "DIALOG") closing.close();
+      else if (closing) closing.remove();
+      return;
+    }
     const expand = event.target.closest("[data-expand]");
     if (expand) {
       toggle(expand);
@@ -71,9 +81,9 @@
     }
   });
 
-  // The head's checkbox ticks (or clears) every row of the page for the bulk delete.
+  // The header checkbox of the list ticks or clears every row of the page.
   document.addEventListener("change", (event) => {
-    if (!event.target.matches("[data-select-page]")) return;
+    if (!event.target.matches("[data-select-all]")) return;
     for (const box of document.querySelectorAll("#results input[name=session_ids]")) box.checked = event.target.checked;
   });
 
@@ -82,6 +92,42 @@
   window.liveRefreshAllowed = () =>
     !document.hidden &&
     !document.querySelector('#results [aria-expanded="true"], #results input[name=session_ids]:checked');
+
+  document.addEventListener("htmx:confirm", (event) => {
+    // A beat of the live refresh (hx-trigger="every 10s" data-live-refresh) that is not allowed is skipped.
+    if (event.detail.elt.hasAttribute("data-live-refresh") && !window.liveRefreshAllowed()) event.preventDefault();
+  });
+
+  // The search box asks as you type (its own trigger, after a pause): its change event, on leaving the
+  // box, must not reach the filter form's change trigger, which would ask again and drop a pending search.
+  document.addEventListener(
+    "change",
+    (event) => {
+      if (event.target.name === "q" && event.target.form && event.target.form.id === "filters") event.stopPropagation();
+    },
+    true,
+  );
+
+  // data-swap-errors="400 409" on the requesting element or an ancestor: answers with those statuses
+  // carry a form with its messages, so they are swapped in like a 200.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const holder = event.target.closest("[data-swap-errors]");
+    if (holder && holder.dataset.swapErrors.split(" ").includes(String(event.detail.xhr.status))) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // A delete confirmation arrives as a <dialog>: shown as a modal, and gone from the page once closed.
+  document.addEventListener("htmx:load", (event) => {
+    const root = event.target;
+    const dialogs = root.matches("dialog.confirm-dialog") ? [root] : root.querySelectorAll("dialog.confirm-dialog");
+    for (const dialog of dialogs) {
+      if (dialog.open) continue;
+      dialog.addEventListener("close", () => dialog.remove(), { once: true });
+      dialog.showModal();
+    }
+  });
 
   // Empty fields stay out of the request, so the pushed URL holds only the active filters.
   document.addEventListener("htmx:configRequest", (event) => {

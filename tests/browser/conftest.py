@@ -19,6 +19,50 @@ def _empty_cache():
     cache.clear()
 
 
+# Every browser test reports what the Content-Security-Policy blocked, and what htmx refused to eval.
+WATCH_SCRIPT = """
+document.addEventListener("securitypolicyviolation", (event) => window.__reportBlocked(
+  `${event.effectiveDirective} blocked ${event.blockedURI || "inline"} at ${event.sourceFile}:${event.lineNumber}`
+  + ` ${event.sample || ""}`), true);
+for (const name of ["htmx:evalDisallowedError", "htmx:syntax:error"]) {
+  document.addEventListener(name, (event) => window.__reportBlocked(`${name} on ${event.target.outerHTML.slice(0, 200)}`));
+}
+"""
+
+
+class Blocked:
+    """What the page's Content-Security-Policy blocked (securitypolicyviolation events and console reports),
+    and every console error, of every document the page opened."""
+
+    def __init__(self):
+        self.violations: list[str] = []
+        self.console_errors: list[str] = []
+
+    def report(self, text: str) -> None:
+        self.violations.append(text)
+
+    def on_console(self, message) -> None:
+        if message.type == "error":
+            self.console_errors.append(f"{message.text} ({message.location.get('url')})")
+            if "Content Security Policy" in message.text:
+                self.violations.append(f"console: {message.text}")
+
+    def clear(self) -> None:
+        self.violations.clear()
+        self.console_errors.clear()
+
+
+@pytest.fixture(autouse=True)
+def csp_report(page):
+    """Fails any browser test during which the Content-Security-Policy blocked something (issue 12, item 3)."""
+    blocked = Blocked()
+    page.expose_function("__reportBlocked", blocked.report)
+    page.add_init_script(WATCH_SCRIPT)
+    page.on("console", blocked.on_console)
+    yield blocked
+    assert blocked.violations == [], "blocked by the Content-Security-Policy:\n" + "\n".join(blocked.violations)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {

@@ -148,10 +148,11 @@ ELEMENTS = {
     "del", "s", "blockquote", "img", "noscript",
     "svg", "rect", "path", "symbol", "use", "g", "defs", "circle", "line", "polyline", "polygon", "ellipse",
 }  # fmt: skip
-# htmx attributes our templates use; their values are our own code or URLs, never stored text.
+# htmx attributes our templates use; their values are our own code or URLs, never stored text. No hx-on:
+# htmx evals it, which the Content-Security-Policy forbids (static/js/app.js does that work).
 HTMX_ATTRIBUTES = {
     "hx-get", "hx-post", "hx-target", "hx-swap", "hx-push-url", "hx-trigger", "hx-sync", "hx-indicator",
-    "hx-disinherit", "hx-headers", "hx-on:click", "hx-on:change", "hx-on::before-swap", "hx-swap-oob",
+    "hx-disinherit", "hx-headers", "hx-swap-oob",
 }  # fmt: skip
 # The one element that requests without a user action: the list's result count, which a request of its own fills in.
 COUNT_PLACEHOLDER = ("span", "result-count", "load")

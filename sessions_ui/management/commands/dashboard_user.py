@@ -22,8 +22,16 @@ class Command(BaseCommand):
         parser.add_argument("--role", choices=sorted(ROLES), default="viewer")
         parser.add_argument("--password", help="default: a random one, printed")
         parser.add_argument("--keep-password", action="store_true", help="leave the password of an existing user alone")
+        parser.add_argument(
+            "--if-missing",
+            action="store_true",
+            help="only create: an existing user keeps its password, role and permissions (what ./run uses)",
+        )
 
-    def handle(self, *args, username, role, password, keep_password, **options):
+    def handle(self, *args, username, role, password, keep_password, if_missing, **options):
+        if if_missing and User.objects.filter(username=username).exists():
+            self.stdout.write(f"Kept the existing login {username} (password and permissions unchanged)")
+            return
         user, created = User.objects.get_or_create(username=username)
         if created or not keep_password:
             password = password or secrets.token_urlsafe(9)
