@@ -10,6 +10,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from sessions_ui.source_config import DEFAULT_SESSION_TABLE, agno_runs_table
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -175,8 +177,10 @@ CACHES = {
     "default": {**cache_config(os.environ.get("CACHE_URL", "")), "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "")}
 }
 
-AGNO_SESSION_TABLE = os.environ.get("AGNO_SESSION_TABLE", "agno_sessions")
-AGNO_RUNS_TABLE = os.environ.get("AGNO_RUNS_TABLE", "agno_runs")
+AGNO_SESSION_TABLE = os.environ.get("AGNO_SESSION_TABLE") or DEFAULT_SESSION_TABLE
+# Agno's own rule unless set: "<session table>_runs" for a custom session table (sessions_ui/source_config.py).
+AGNO_RUNS_TABLE = os.environ.get("AGNO_RUNS_TABLE") or agno_runs_table(AGNO_SESSION_TABLE)
+AGNO_SOURCE_NAME = os.environ.get("AGNO_SOURCE_NAME", "")
 _agno_is_postgres = DATABASES[AGNO_DB_ALIAS]["ENGINE"] == "django.db.backends.postgresql"
 AGNO_DB_SCHEMA = os.environ.get("AGNO_DB_SCHEMA", "ai") if _agno_is_postgres else ""
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from django.conf import settings
-
 from sessions_ui import agno
 from sessions_ui.schema import quoted_table
+from sessions_ui.sources import current_source
 
 if TYPE_CHECKING:
     from sessions_ui.demo import DemoSession
@@ -65,9 +64,10 @@ def write_sessions(connection, sessions: list[DemoSession], *, layout: str = "3"
                      run.get("workflow_id"), run.get("user_id"), run.get("parent_run_id"), run.get("status"), index,
                      json.dumps(run), run.get("created_at") or row["created_at"], run.get("created_at"))
                 )  # fmt: skip
-    _insert(connection, quoted_table(settings.AGNO_SESSION_TABLE, connection), columns, session_rows)
+    source = current_source()
+    _insert(connection, quoted_table(source.session_table, connection), columns, session_rows)
     if run_rows:
-        _insert(connection, quoted_table(settings.AGNO_RUNS_TABLE, connection), RUN_COLUMNS, run_rows)
+        _insert(connection, quoted_table(source.runs_table, connection), RUN_COLUMNS, run_rows)
 
 
 def _insert(connection, table: str, columns, rows) -> None:

@@ -8,22 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import QuerySet
 
 from sessions_ui import agno, queries
-from sessions_ui.models import AgnoRun, AgnoSession
-from sessions_ui.schema import agno_connection, has_runs_table
+from sessions_ui.schema import has_runs_table
+from sessions_ui.sources import current_source
 
 CHUNK = 500
 AUDIT_ACTIONS = {"edit": CHANGE, "delete": DELETION}
 
 
 def _content_type() -> ContentType:
-    return ContentType.objects.get_for_model(AgnoSession, for_concrete_model=False)
+    return ContentType.objects.get_for_model(current_source().Session, for_concrete_model=False)
 
 
 def log(user, sessions: list[tuple[str, str]], action_flag: int, message: str | list[str]) -> None:
@@ -76,13 +75,14 @@ def delete_sessions(sessions: QuerySet, user) -> tuple[list[str], int]:
     """
     deleted: list[str] = []
     runs_deleted = 0
-    with transaction.atomic(using=agno_connection().alias):
+    source = current_source()
+    with transaction.atomic(using=source.alias):
         session_ids = list(sessions.order_by().values_list("pk", flat=True))
         for chunk in _chunks(session_ids):
-            chunk_sessions = AgnoSession.objects.filter(pk__in=chunk)
+            chunk_sessions = source.Session.objects.filter(pk__in=chunk)
             doomed = names_and_runs(dict(chunk_sessions.values_list("pk", "session_data")))
             if has_runs_table():
-                AgnoRun.objects.using(settings.AGNO_DB_ALIAS).filter(session_id__in=chunk).delete()
+                source.Run.objects.filter(session_id__in=chunk).delete()
             chunk_sessions.delete()
             log(
                 user,

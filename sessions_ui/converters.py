@@ -9,7 +9,7 @@ database here; the route URLs (export, edit, delete, runs) pay one primary-key l
 
 from __future__ import annotations
 
-from sessions_ui.models import AgnoSession
+from sessions_ui.sources import current_source
 
 # Keep in step with the `<session_id>/<suffix>/` routes in urls.py.
 ROUTE_SUFFIXES = ("edit", "delete", "export", "runs", "preview")
@@ -50,7 +50,7 @@ class ClaimedSessionIdConverter(SessionIdConverter):
         readings = route_readings(value)
         if readings is None:
             raise ValueError("not a route path: left to the patterns below")
-        found = set(AgnoSession.objects.filter(pk__in=[value, *readings]).values_list("pk", flat=True))
+        found = set(current_source().Session.objects.filter(pk__in=[value, *readings]).values_list("pk", flat=True))
         if value not in found or found.intersection(readings):
             raise ValueError("the route reading wins")
         return value

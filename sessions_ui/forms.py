@@ -25,8 +25,8 @@ from django.utils.functional import cached_property
 from sessions_ui import agno
 from sessions_ui.changes import log
 from sessions_ui.filters import SessionFilter
-from sessions_ui.models import AgnoSession
-from sessions_ui.schema import agno_connection
+from sessions_ui.models import SessionColumns
+from sessions_ui.sources import current_source
 
 SUMMARY_KEYS = {"summary", "topics", "updated_at"}
 MAX_SELECTED = 1000
@@ -42,7 +42,7 @@ class SessionGone(Exception):
 
 def edit_queryset() -> QuerySet:
     """The columns the edit form shows: not the runs, nor the component configuration."""
-    return AgnoSession.objects.only(
+    return current_source().Session.objects.only(
         "session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id",
         "session_data", "metadata", "summary", "created_at", "updated_at",
     )  # fmt: skip
@@ -193,7 +193,7 @@ class SessionEditForm(forms.Form):
     )
     updated_at = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, data: QueryDict | None = None, *, row: AgnoSession):
+    def __init__(self, data: QueryDict | None = None, *, row: SessionColumns):
         self.row = row
         self.session = agno.decode_session(row)
         self.session_data_malformed = isinstance(self.session.session_data, agno.Malformed)
@@ -321,7 +321,8 @@ class SessionEditForm(forms.Form):
         if not self.changes:
             return []
         loaded = self.loaded_updated_at
-        connection = agno_connection()
+        source = current_source()
+        connection = source.connection
         try:
             with transaction.atomic(using=connection.alias):
                 # Row-locked on PostgreSQL, so the session_data we merge into is the one we overwrite.
@@ -330,7 +331,7 @@ class SessionEditForm(forms.Form):
                     raise SessionGone(self.row.pk)
                 columns = self._columns(row)
                 same_version = Q(updated_at__isnull=True) if loaded is None else Q(updated_at=loaded)
-                if AgnoSession.objects.filter(same_version, pk=row.pk).update(**columns) != 1:
+                if source.Session.objects.filter(same_version, pk=row.pk).update(**columns) != 1:
                     raise StaleEdit(self.row.pk)
                 log(user, [(row.pk, self.session.display_name)], CHANGE, self.change_message)
         except OperationalError as error:
@@ -340,7 +341,7 @@ class SessionEditForm(forms.Form):
             raise StaleEdit(self.row.pk) from error
         return list(self.changes)
 
-    def _columns(self, row: AgnoSession) -> dict[str, Any]:
+    def _columns(self, row: SessionColumns) -> dict[str, Any]:
         columns: dict[str, Any] = {}
         if "session_name" in self.changes or "session_state" in self.changes:
             session_data = agno.decode_dict(row.session_data)
@@ -383,7 +384,7 @@ class BulkDeleteForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("all_matching"):
-            self.filterset = SessionFilter(self.data, queryset=AgnoSession.objects.all())
+            self.filterset = SessionFilter(self.data, queryset=current_source().Session.objects.all())
             if not self.filterset.is_valid():
                 errors = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in self.filterset.errors.items())
                 raise forms.ValidationError(
@@ -396,7 +397,7 @@ class BulkDeleteForm(forms.Form):
     def sessions(self) -> QuerySet:
         if self.filterset is not None:
             return self.filterset.qs
-        return AgnoSession.objects.filter(pk__in=self.cleaned_data["session_ids"])
+        return current_source().Session.objects.filter(pk__in=self.cleaned_data["session_ids"])
 
     def selection(self) -> list[tuple[str, str]]:
         """The fields that name this selection besides the list's parameters, for the confirmation to send again."""

@@ -15,11 +15,10 @@ from urllib.parse import urlencode
 
 from django.db.models import QuerySet
 from django.http import QueryDict
-from django.urls import reverse
 
 from sessions_ui import queries
 from sessions_ui.filters import SessionFilter
-from sessions_ui.models import AgnoSession
+from sessions_ui.sources import current_source, reverse
 
 SORTS = {
     "-created_at": "Newest first",
@@ -84,7 +83,7 @@ class SessionList:
         self.data = params.copy()
         for name, value in self.fixed.items():
             self.data[name] = value
-        self.filterset = SessionFilter(self.data, queryset=AgnoSession.objects.all())
+        self.filterset = SessionFilter(self.data, queryset=current_source().Session.objects.all())
         self.sort = params.get("sort") or DEFAULT_SORT
         self._problems = self.filterset_problems()
         if self.sort not in SORTS:

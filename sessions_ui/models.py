@@ -13,14 +13,14 @@ from django.conf import settings
 from django.db import models
 
 
-def qualified_table(name: str) -> str:
+def qualified_table(name: str, schema: str | None = None) -> str:
     """Table name for `db_table`, schema-qualified on PostgreSQL (Agno's PostgresDb uses schema `ai`).
 
     Django quotes `db_table` as one identifier, so `ai"."agno_sessions` becomes `"ai"."agno_sessions"`.
+    `schema` defaults to the default source's (settings.AGNO_DB_SCHEMA).
     """
-    if settings.AGNO_DB_SCHEMA:
-        return f'{settings.AGNO_DB_SCHEMA}"."{name}'
-    return name
+    schema = settings.AGNO_DB_SCHEMA if schema is None else schema
+    return f'{schema}"."{name}' if schema else name
 
 
 class StoredJSONField(models.JSONField):
@@ -66,8 +66,8 @@ class AgnoSessionManager(models.Manager.from_queryset(AgnoSessionQuerySet)):
         return super().get_queryset().defer("runs")
 
 
-class AgnoSession(models.Model):
-    """One row of Agno's session table (`agno_sessions`, name from settings)."""
+class SessionColumns(models.Model):
+    """The columns of Agno's session table: AgnoSession for the default source, a subclass per other source."""
 
     session_id = models.CharField(primary_key=True, max_length=255)
     session_type = models.CharField(max_length=255, db_index=True)
@@ -88,8 +88,7 @@ class AgnoSession(models.Model):
     objects = AgnoSessionManager()
 
     class Meta:
-        managed = False
-        db_table = qualified_table(settings.AGNO_SESSION_TABLE)
+        abstract = True
         verbose_name = "session"
         ordering = ["-created_at", "session_id"]
 
@@ -97,8 +96,16 @@ class AgnoSession(models.Model):
         return self.session_id
 
 
-class AgnoRun(models.Model):
-    """One row of Agno 3.x's runs table (`agno_runs`); Agno 2.x keeps runs inline instead."""
+class AgnoSession(SessionColumns):
+    """One row of the default source's session table (`agno_sessions`, name from settings)."""
+
+    class Meta(SessionColumns.Meta):
+        managed = False
+        db_table = qualified_table(settings.AGNO_SESSION_TABLE)
+
+
+class RunColumns(models.Model):
+    """The columns of Agno 3.x's runs table (Agno 2.x keeps runs inline instead): AgnoRun, or a source's."""
 
     run_id = models.CharField(primary_key=True, max_length=255)
     session_id = models.CharField(max_length=255, db_index=True)
@@ -115,10 +122,17 @@ class AgnoRun(models.Model):
     updated_at = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
-        managed = False
-        db_table = qualified_table(settings.AGNO_RUNS_TABLE)
+        abstract = True
         verbose_name = "run"
         ordering = ["run_index", "created_at", "run_id"]
 
     def __str__(self) -> str:
         return self.run_id
+
+
+class AgnoRun(RunColumns):
+    """One row of the default source's runs table (`agno_runs`, or Agno's name for a custom session table)."""
+
+    class Meta(RunColumns.Meta):
+        managed = False
+        db_table = qualified_table(settings.AGNO_RUNS_TABLE)

@@ -1,4 +1,4 @@
-"""Sends the Agno models to the Agno database and keeps the dashboard's own tables out of it."""
+"""Sends each source's Agno models to that source's database and keeps the dashboard's own tables out of them."""
 
 from django.conf import settings
 
@@ -6,14 +6,20 @@ from django.conf import settings
 class AgnoRouter:
     agno_models = {"agnosession", "agnorun"}
 
-    def _is_agno(self, model) -> bool:
-        return model._meta.app_label == "sessions_ui" and model._meta.model_name in self.agno_models
+    def _alias(self, model) -> str | None:
+        """The database of an Agno model: its source's (sessions_ui.sources), the default source's for
+        AgnoSession and AgnoRun; None for every other model (the dashboard's own, in `default`)."""
+        if model._meta.app_label != "sessions_ui":
+            return None
+        if hasattr(model, "source_alias"):
+            return model.source_alias
+        return settings.AGNO_DB_ALIAS if model._meta.model_name in self.agno_models else None
 
     def db_for_read(self, model, **hints):
-        return settings.AGNO_DB_ALIAS if self._is_agno(model) else None
+        return self._alias(model)
 
     def db_for_write(self, model, **hints):
-        return settings.AGNO_DB_ALIAS if self._is_agno(model) else None
+        return self._alias(model)
 
     def allow_relation(self, obj1, obj2, **hints):
         return None

@@ -1,4 +1,4 @@
-"""Which Agno tables and columns exist, and creating them with Agno's exact layout when missing.
+"""Which Agno tables and columns exist (of the current source), and creating them with Agno's exact layout when missing.
 
 Agno owns its tables: an existing table is used as it is (Agno 3.x drops the `runs` column from
 tables it creates), so code that reads a column Agno may not have asks here first.
@@ -6,9 +6,9 @@ tables it creates), so code that reads a column Agno may not have asks here firs
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.cache import cache
-from django.db import connections
+
+from sessions_ui.sources import Source, current_source
 
 JSON_TYPE = {"postgresql": "JSONB", "sqlite": "JSON"}
 # Which tables and columns exist is kept this long in the configured cache (shared by every instance):
@@ -17,66 +17,67 @@ LAYOUT_SECONDS = 30
 
 
 def agno_connection():
-    return connections[settings.AGNO_DB_ALIAS]
+    """The connection of the current source's database."""
+    return current_source().connection
 
 
 def quoted_table(table: str, connection=None) -> str:
-    """The table's name for raw SQL, schema-qualified on PostgreSQL."""
-    connection = connection or agno_connection()
+    """A table of the current source's schema for raw SQL (schema-qualified on PostgreSQL)."""
+    source = current_source()
+    if connection is None or connection.alias == source.alias:
+        return source.quoted(table)
     name = connection.ops.quote_name(table)
-    if settings.AGNO_DB_SCHEMA:
-        return f"{connection.ops.quote_name(settings.AGNO_DB_SCHEMA)}.{name}"
-    return name
+    return f"{connection.ops.quote_name(source.schema)}.{name}" if source.schema else name
 
 
-def table_columns(table: str, connection=None) -> list[str]:
-    """Column names of an Agno table, [] when the table does not exist."""
+def table_columns(table: str, connection=None, *, schema: str | None = None) -> list[str]:
+    """Column names of a table of the current source's schema (or `schema`), [] when the table does not exist."""
     connection = connection or agno_connection()
+    schema = current_source().schema if schema is None else schema
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT column_name FROM information_schema.columns"
                 " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-                [settings.AGNO_DB_SCHEMA or "public", table],
+                [schema or "public", table],
             )
         else:
             cursor.execute("SELECT name FROM pragma_table_info(%s)", [table])
         return [row[0] for row in cursor.fetchall()]
 
 
-def _layout_key() -> str:
-    names = (settings.AGNO_DB_ALIAS, settings.AGNO_DB_SCHEMA, settings.AGNO_SESSION_TABLE, settings.AGNO_RUNS_TABLE)
-    return "sessions_ui:layout:" + ":".join(names)
+def _layout_key(source: Source) -> str:
+    return "sessions_ui:layout:" + ":".join((source.alias, source.schema, source.session_table, source.runs_table))
 
 
-def _read_layout() -> tuple[bool, bool]:
-    connection = agno_connection()
+def _read_layout(source: Source) -> tuple[bool, bool]:
     return (
-        "runs" in table_columns(settings.AGNO_SESSION_TABLE, connection),
-        bool(table_columns(settings.AGNO_RUNS_TABLE, connection)),
+        "runs" in table_columns(source.session_table, source.connection, schema=source.schema),
+        bool(table_columns(source.runs_table, source.connection, schema=source.schema)),
     )
 
 
-def layout() -> tuple[bool, bool]:
+def layout(source: Source | None = None) -> tuple[bool, bool]:
     """(sessions table has an inline `runs` column, the Agno 3.x runs table exists), cached for LAYOUT_SECONDS.
 
     Agno adds the runs table the first time a 3.x version writes a run: a cached "no" lasts until the
     entry expires, or until `forget_layout()` (called by tests and when a missing table is reported).
     """
-    return tuple(cache.get_or_set(_layout_key(), _read_layout, LAYOUT_SECONDS))
+    source = source or current_source()
+    return tuple(cache.get_or_set(_layout_key(source), lambda: _read_layout(source), LAYOUT_SECONDS))
 
 
-def forget_layout() -> None:
+def forget_layout(source: Source | None = None) -> None:
     """Read the layout again on its next use, in every instance (the cache is shared)."""
-    cache.delete(_layout_key())
+    cache.delete(_layout_key(source or current_source()))
 
 
-def has_inline_runs() -> bool:
-    return layout()[0]
+def has_inline_runs(source: Source | None = None) -> bool:
+    return layout(source)[0]
 
 
-def has_runs_table() -> bool:
-    return layout()[1]
+def has_runs_table(source: Source | None = None) -> bool:
+    return layout(source)[1]
 
 
 def create_agno_tables(connection, *, forget: bool = True) -> bool:
@@ -87,14 +88,15 @@ def create_agno_tables(connection, *, forget: bool = True) -> bool:
     Returns whether anything was created. `forget=False` leaves the cached layout alone: the migration
     that creates the tables runs before the one that creates the database cache's table.
     """
-    session_table, runs_table = settings.AGNO_SESSION_TABLE, settings.AGNO_RUNS_TABLE
+    source = current_source()
+    session_table, runs_table = source.session_table, source.runs_table
     if table_columns(session_table, connection):
         return False
     json_type = JSON_TYPE[connection.vendor]
     sessions, runs = quoted_table(session_table, connection), quoted_table(runs_table, connection)
     statements = []
-    if settings.AGNO_DB_SCHEMA:
-        statements.append(f"CREATE SCHEMA IF NOT EXISTS {connection.ops.quote_name(settings.AGNO_DB_SCHEMA)}")
+    if source.schema:
+        statements.append(f"CREATE SCHEMA IF NOT EXISTS {connection.ops.quote_name(source.schema)}")
     statements.append(
         f"CREATE TABLE {sessions} ("
         " session_id VARCHAR NOT NULL, session_type VARCHAR NOT NULL,"

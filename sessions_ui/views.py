@@ -13,7 +13,6 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -23,7 +22,7 @@ from django_htmx.middleware import HtmxDetails
 from sessions_ui import agno, changes, queries
 from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, StaleEdit, edit_queryset
 from sessions_ui.listing import DEFAULT_SORT, SORTS, SessionList
-from sessions_ui.models import AgnoSession
+from sessions_ui.sources import current_source, reverse
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -119,8 +118,8 @@ def user_sessions(request: HtmxHttpRequest, user_id: str) -> HttpResponse:
 def session_preview(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     """A row's inline expansion in the list: the summary and the first runs, loaded when expanded."""
     if not request.htmx:
-        return redirect("sessions_ui:detail", session_id)
-    row = AgnoSession.objects.only("session_id", "session_type", "summary").filter(pk=session_id).first()
+        return redirect(reverse("sessions_ui:detail", args=[session_id]))
+    row = current_source().Session.objects.only("session_id", "session_type", "summary").filter(pk=session_id).first()
     context = {"session_id": session_id, "found": row is not None}
     if row is not None:
         summary = agno.decode_summary(row.summary)
@@ -289,7 +288,7 @@ def _run_page(timeline, number) -> Page:
 
 @dashboard_view()
 def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
-    row = AgnoSession.objects.filter(pk=session_id).first()
+    row = current_source().Session.objects.filter(pk=session_id).first()
     if row is None:
         raise Http404(f"There is no session “{session_id}”.")
     timeline = queries.run_timeline(session_id)
@@ -327,7 +326,7 @@ def session_runs(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     if not request.htmx:
         return redirect(f"{reverse('sessions_ui:detail', args=[session_id])}?{request.GET.urlencode()}#runs")
     page = _run_page(queries.run_timeline(session_id), request.GET.get("page"))
-    if not page.object_list and not AgnoSession.objects.filter(pk=session_id).exists():
+    if not page.object_list and not current_source().Session.objects.filter(pk=session_id).exists():
         raise Http404(f"There is no session “{session_id}”.")
     context = {"session_id": session_id, "page": page, "runs": page.object_list, "expanded": set()}
     return render(request, "sessions_ui/detail.html#run_page", context)

@@ -11,15 +11,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from math import ceil
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db.models import BooleanField, ExpressionWrapper, F, Func, Q, QuerySet
 
 from sessions_ui import agno
-from sessions_ui.models import AgnoSession
-from sessions_ui.queries.runs import agno_vendor, page_runs
+from sessions_ui.models import SessionColumns
+from sessions_ui.queries.runs import page_runs
 from sessions_ui.queries.sql_json import JSONText, component_name
-from sessions_ui.schema import agno_connection, has_inline_runs, quoted_table
+from sessions_ui.schema import has_inline_runs
+from sessions_ui.sources import current_source
 
 LIST_PAGE_SIZE = 50
 COUNT_CAP = 10_000  # beyond this the list says "10,000+" instead of counting every matching row
@@ -167,13 +167,13 @@ def list_page(sessions: QuerySet, number: int, *, filtered: bool, newest_window:
     )
 
 
-def _page_rows(sessions: QuerySet, number: int) -> list[AgnoSession]:
+def _page_rows(sessions: QuerySet, number: int) -> list[SessionColumns]:
     """The rows of page `number`, and the first row of the next page if there is one."""
     offset = (number - 1) * LIST_PAGE_SIZE
     return _rows_at(sessions, offset, offset + LIST_PAGE_SIZE + 1)
 
 
-def _rows_at(sessions: QuerySet, start: int, stop: int) -> list[AgnoSession]:
+def _rows_at(sessions: QuerySet, start: int, stop: int) -> list[SessionColumns]:
     """Rows `start` to `stop` of `sessions`, in order.
 
     Past the first rows, the keys of those rows are found first and then only they are read: an
@@ -182,7 +182,7 @@ def _rows_at(sessions: QuerySet, start: int, stop: int) -> list[AgnoSession]:
     if start == 0:
         return list(_list_columns(sessions)[:stop])
     keys = list(sessions.values_list("pk", flat=True)[start:stop])
-    rows = {row.pk: row for row in _list_columns(AgnoSession.objects.filter(pk__in=keys))}
+    rows = {row.pk: row for row in _list_columns(current_source().Session.objects.filter(pk__in=keys))}
     return [rows[key] for key in keys if key in rows]  # a row deleted in between is left out
 
 
@@ -225,7 +225,7 @@ def _deep_page(sessions: QuerySet, number: int) -> ListPage:
     )
 
 
-def _newest_rows(sessions: QuerySet, number: int) -> list[AgnoSession] | None:
+def _newest_rows(sessions: QuerySet, number: int) -> list[SessionColumns] | None:
     """The page, newest first, if the NEWEST_WINDOW newest sessions hold all of it (and one more), else None.
 
     A search tests every row it reads. Walking created_at's index, a frequent term fills a page
@@ -233,7 +233,7 @@ def _newest_rows(sessions: QuerySet, number: int) -> list[AgnoSession] | None:
     million rows): so the walk stops at the window, and beyond it the caller's query scans instead.
     Any bound gives the right rows (all that are older sort after the window's), so it is cached.
     """
-    key = f"sessions_ui:newest:{settings.AGNO_DB_ALIAS}:{settings.AGNO_SESSION_TABLE}"
+    key = f"sessions_ui:newest:{current_source().key}"
     bound = cache.get_or_set(key, _newest_bound, NEWEST_SECONDS)
     window = sessions.filter(created_at__gte=bound) if bound is not None else sessions
     with _walking_the_index():
@@ -243,7 +243,7 @@ def _newest_rows(sessions: QuerySet, number: int) -> list[AgnoSession] | None:
 
 def _newest_bound() -> int | None:
     """created_at of the NEWEST_WINDOW-th newest session, None when there are fewer."""
-    newest = AgnoSession.objects.order_by("-created_at").values_list("created_at", flat=True)
+    newest = current_source().Session.objects.order_by("-created_at").values_list("created_at", flat=True)
     return next(iter(newest[NEWEST_WINDOW - 1 : NEWEST_WINDOW]), None)
 
 
@@ -252,10 +252,11 @@ def _walking_the_index():
     """On PostgreSQL, no bitmap scans: the planner cannot estimate how many rows a search matches,
     guesses a few, and would read every row of the window, where walking created_at's index stops
     once the page is full (3 instead of 15 ms for a term in one session of twenty, at a million rows)."""
-    if agno_vendor() != "postgresql":
+    connection = current_source().connection
+    if connection.vendor != "postgresql":
         yield
         return
-    with agno_connection().cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute("SET enable_bitmapscan = off")
         try:
             yield
@@ -265,8 +266,8 @@ def _walking_the_index():
 
 def list_total(sessions: QuerySet, *, filtered: bool, seen: int = 0) -> tuple[int, str]:
     """How many `sessions` there are, as (total, total_is): see ListPage.total_is."""
-    if not filtered and agno_vendor() == "postgresql":
-        key = f"sessions_ui:estimate:{settings.AGNO_DB_ALIAS}:{settings.AGNO_SESSION_TABLE}"
+    if not filtered and current_source().vendor == "postgresql":
+        key = f"sessions_ui:estimate:{current_source().key}"
         estimate = cache.get_or_set(key, _planner_estimate, NEWEST_SECONDS)
         if estimate > COUNT_CAP:
             return max(estimate, seen), "about"
@@ -285,15 +286,14 @@ def counted_page(sessions: QuerySet, number: int, *, filtered: bool) -> ListPage
 
 def _planner_estimate() -> int:
     """PostgreSQL's row count estimate for the session table (updated by ANALYZE, so cached a while)."""
-    with agno_connection().cursor() as cursor:
-        cursor.execute(
-            "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [quoted_table(settings.AGNO_SESSION_TABLE)]
-        )
+    source = current_source()
+    with source.connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [source.quoted_sessions])
         row = cursor.fetchone()
     return int(row[0]) if row and row[0] and row[0] > 0 else 0
 
 
-def list_rows(rows: list[AgnoSession]) -> list[ListRow]:
+def list_rows(rows: list[SessionColumns]) -> list[ListRow]:
     """Decode a page of rows; run counts and the name fallback come from `page_runs`, in SQL."""
     sessions = [agno.decode_session(row) for row in rows]
     unnamed = {session.session_id for session in sessions if not session.name}

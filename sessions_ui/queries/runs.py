@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from django.conf import settings
 from django.db.models import IntegerField, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 
 from sessions_ui import agno
-from sessions_ui.models import AgnoRun, AgnoSession
+from sessions_ui.models import RunColumns
 from sessions_ui.queries.sql_json import (
     TOP_LEVEL_RUN_ROW,
     inline_run_elements,
@@ -23,27 +22,24 @@ from sessions_ui.queries.sql_json import (
     sqlite_json_document,
     top_level_run_row_sql,
 )
-from sessions_ui.schema import agno_connection, has_inline_runs, has_runs_table, quoted_table
+from sessions_ui.schema import has_inline_runs, has_runs_table
+from sessions_ui.sources import current_source
 
 PREVIEW_RUNS = 5
-
-
-def agno_vendor() -> str:
-    return agno_connection().vendor
 
 
 def inline_runs(session_id: str) -> str | None:
     """The stored text of a session's Agno 2.x `runs` column, or None where the column does not exist."""
     if not has_inline_runs():
         return None
-    return AgnoSession.objects.filter(pk=session_id).values_list("runs", flat=True).first()
+    return current_source().Session.objects.filter(pk=session_id).values_list("runs", flat=True).first()
 
 
-def run_rows(session_id: str) -> list[AgnoRun]:
+def run_rows(session_id: str) -> list[RunColumns]:
     """A session's rows in the Agno 3.x runs table ([] when the table does not exist)."""
     if not has_runs_table():
         return []
-    return list(AgnoRun.objects.using(settings.AGNO_DB_ALIAS).filter(session_id=session_id))
+    return list(current_source().Run.objects.filter(session_id=session_id))
 
 
 class RunStats(NamedTuple):
@@ -56,17 +52,13 @@ class RunStats(NamedTuple):
 def run_total(sessions: QuerySet) -> int:
     """Top-level runs of all `sessions` (any number of them), counted in SQL: no runs blob is loaded."""
     total = 0
-    vendor = agno_vendor()
+    vendor = current_source().vendor
     if has_inline_runs():
         document = "runs" if vendor == "postgresql" else sqlite_json_document("runs")
         counted = f"(SELECT count(*) FROM {inline_run_elements(vendor, document)} WHERE {inline_top_level_run(vendor)})"
         total += sessions.order_by().aggregate(n=Sum(RawSQL(counted, (), output_field=IntegerField())))["n"] or 0
     if has_runs_table():
-        total += (
-            AgnoRun.objects.using(settings.AGNO_DB_ALIAS)
-            .filter(TOP_LEVEL_RUN_ROW, session_id__in=sessions.values("pk"))
-            .count()
-        )
+        total += current_source().Run.objects.filter(TOP_LEVEL_RUN_ROW, session_id__in=sessions.values("pk")).count()
     return total
 
 
@@ -79,7 +71,7 @@ def page_runs(session_ids: list[str], unnamed: set[str], *, inline: set[str] | N
     stats = dict.fromkeys(session_ids, RunStats(0, ""))
     if not session_ids:
         return stats
-    connection = agno_connection()
+    connection = current_source().connection
     with connection.cursor() as cursor:
         inline_ids = (
             session_ids if inline is None else [session_id for session_id in session_ids if session_id in inline]
@@ -108,7 +100,7 @@ def _placeholders(values) -> str:
 
 
 def _inline_stats_sql(vendor: str, session_ids: list[str], unnamed: set[str]) -> tuple[str, list]:
-    table = quoted_table(settings.AGNO_SESSION_TABLE)
+    table = current_source().quoted_sessions
     unnamed_ids = sorted(unnamed)
     top_level = inline_top_level_run(vendor)
     if vendor == "postgresql":
@@ -146,7 +138,7 @@ def _inline_stats_sql(vendor: str, session_ids: list[str], unnamed: set[str]) ->
 
 
 def _run_rows_stats_sql(vendor: str, session_ids: list[str], unnamed: set[str]) -> tuple[str, list]:
-    runs = quoted_table(settings.AGNO_RUNS_TABLE)
+    runs = current_source().quoted_runs
     unnamed_ids = sorted(unnamed)
     top_level = f"session_id IN ({_placeholders(session_ids)}) AND {top_level_run_row_sql()}"
     if not unnamed_ids:
@@ -167,10 +159,10 @@ def _run_rows_stats_sql(vendor: str, session_ids: list[str], unnamed: set[str]) 
 def preview_runs(session_id: str) -> list[agno.Run]:
     """The first top-level runs of a session, decoded, without loading the others (for the list's expansion)."""
     inline = []
-    connection = agno_connection()
+    connection = current_source().connection
     vendor = connection.vendor
     if has_inline_runs():
-        table = quoted_table(settings.AGNO_SESSION_TABLE)
+        table = current_source().quoted_sessions
         if vendor == "postgresql":
             sql = (
                 f"SELECT item::text FROM {table} AS session CROSS JOIN LATERAL"
@@ -189,8 +181,8 @@ def preview_runs(session_id: str) -> list[agno.Run]:
     rows = []
     if has_runs_table():
         rows = list(
-            AgnoRun.objects.using(settings.AGNO_DB_ALIAS)
-            .filter(TOP_LEVEL_RUN_ROW, session_id=session_id)
+            current_source()
+            .Run.objects.filter(TOP_LEVEL_RUN_ROW, session_id=session_id)
             .order_by("run_index", "created_at", "run_id")[:PREVIEW_RUNS]
         )
     runs = agno.decode_runs(inline, rows)
@@ -200,7 +192,7 @@ def preview_runs(session_id: str) -> list[agno.Run]:
 def session_export(session_id: str) -> dict | None:
     """The session in Agno's own dict shape (see agno.export_session), None when there is no such session."""
     fields = [column for column in agno.SESSION_COLUMNS if column != "runs"]
-    columns = AgnoSession.objects.filter(pk=session_id).values(*fields).first()
+    columns = current_source().Session.objects.filter(pk=session_id).values(*fields).first()
     if columns is None:
         return None
     return agno.export_session(columns, inline_runs(session_id), run_rows(session_id))

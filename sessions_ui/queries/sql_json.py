@@ -7,10 +7,10 @@ a change to one is a change to both. What cannot be read is NULL (or not counted
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db.models import Case, F, Func, IntegerField, Q, TextField, When
 
-from sessions_ui.schema import has_runs_table, quoted_table
+from sessions_ui.schema import has_runs_table
+from sessions_ui.sources import current_source
 
 
 def sqlite_json_document(column: str) -> str:
@@ -137,9 +137,7 @@ def _not_in_runs_table(vendor: str, run: str) -> str:
     if not has_runs_table():
         return ""
     run_id = f"{run} ->> 'run_id'" if vendor == "postgresql" else f"json_extract({run}, '$.run_id')"
-    return (
-        f" AND NOT EXISTS (SELECT 1 FROM {quoted_table(settings.AGNO_RUNS_TABLE)} AS copy WHERE copy.run_id = {run_id})"
-    )
+    return f" AND NOT EXISTS (SELECT 1 FROM {current_source().quoted_runs} AS copy WHERE copy.run_id = {run_id})"
 
 
 def run_input_sql(vendor: str, run: str) -> str:

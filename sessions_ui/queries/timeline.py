@@ -10,13 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.conf import settings
-
 from sessions_ui import agno
 from sessions_ui.agno import MAX_MEMBER_DEPTH
-from sessions_ui.queries.runs import agno_vendor, inline_runs, run_rows
+from sessions_ui.queries.runs import inline_runs, run_rows
 from sessions_ui.queries.sql_json import jsonb_epoch_seconds, run_preview_sql
-from sessions_ui.schema import agno_connection, has_inline_runs, has_runs_table, quoted_table
+from sessions_ui.schema import has_inline_runs, has_runs_table
+from sessions_ui.sources import current_source
 
 
 @dataclass
@@ -34,7 +33,7 @@ class StoredRun:
 
 def run_timeline(session_id: str) -> DecodedRunTimeline | SQLRunTimeline:
     """The session's top-level runs in order, for a Paginator, each with its member runs nested."""
-    if agno_vendor() == "postgresql":
+    if current_source().vendor == "postgresql":
         return SQLRunTimeline(session_id)
     return DecodedRunTimeline(session_id)
 
@@ -88,8 +87,9 @@ class SQLRunTimeline:
 
     def __init__(self, session_id: str):
         self.session_id = session_id
-        self.sessions = quoted_table(settings.AGNO_SESSION_TABLE)
-        self.runs = quoted_table(settings.AGNO_RUNS_TABLE)
+        self.source = current_source()
+        self.sessions = self.source.quoted_sessions
+        self.runs = self.source.quoted_runs
 
     @cached_property
     def _counted(self) -> tuple[int, DecodedRunTimeline | None]:
@@ -241,6 +241,6 @@ class SQLRunTimeline:
         return runs if isinstance(runs, list) else []
 
     def _fetch(self, sql: str, **params) -> list[tuple]:
-        with agno_connection().cursor() as cursor:
+        with self.source.connection.cursor() as cursor:
             cursor.execute(sql, {"session_id": self.session_id, **params})
             return cursor.fetchall()

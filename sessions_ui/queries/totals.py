@@ -9,15 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Max, Min, Sum
 
 from sessions_ui import agno
-from sessions_ui.models import AgnoSession
 from sessions_ui.queries.runs import run_total
 from sessions_ui.queries.sql_json import JSONNumber
 from sessions_ui.schema import has_inline_runs
+from sessions_ui.sources import current_source
 
 CHOICE_COLUMNS = ("agent_id", "team_id", "workflow_id", "user_id")
 CHOICES_LIMIT = 100
@@ -26,7 +25,7 @@ USER_INLINE_RUNS_CAP = 2_000
 
 
 def _choices_key() -> str:
-    return f"sessions_ui:choices:{settings.AGNO_DB_ALIAS}:{settings.AGNO_SESSION_TABLE}"
+    return f"sessions_ui:choices:{current_source().key}"
 
 
 def cached_filter_choices() -> dict[str, list[tuple[str, int]]] | None:
@@ -44,7 +43,8 @@ def filter_choices() -> dict[str, list[tuple[str, int]]]:
     def count() -> dict[str, list[tuple[str, int]]]:
         return {
             column: list(
-                AgnoSession.objects.exclude(**{column: None})
+                current_source()
+                .Session.objects.exclude(**{column: None})
                 .exclude(**{column: ""})
                 .order_by()
                 .values_list(column)
@@ -68,7 +68,7 @@ class UserTotals:
 
 def user_totals(user_id: str) -> UserTotals:
     """Totals over all sessions of one user: one aggregate query, plus the run count."""
-    sessions = AgnoSession.objects.filter(user_id=user_id).order_by()
+    sessions = current_source().Session.objects.filter(user_id=user_id).order_by()
     totals = sessions.aggregate(
         sessions=Count("pk"),
         first=Min("created_at"),

@@ -19,7 +19,6 @@ from urllib.parse import quote
 from django import template
 from django.http import QueryDict
 from django.template import engines
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
@@ -29,6 +28,7 @@ from markupsafe import Markup
 
 from sessions_ui.listing import SessionList
 from sessions_ui.queries import ListRow
+from sessions_ui.sources import reverse
 
 register = template.Library()
 
