@@ -34,6 +34,7 @@ from django.test.utils import CaptureQueriesContext
 from config.settings import CACHE_TABLE, cache_config
 from sessions_ui import schema
 from sessions_ui.schema import agno_connection, forget_layout, layout, quoted_table
+from sessions_ui.sources import current_source
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -79,7 +80,7 @@ def test_migrate_makes_the_cache_table_in_the_dashboard_database_not_in_agnos():
 @pytest.mark.django_db
 def test_layout_is_kept_in_the_configured_cache_and_forgotten_everywhere():
     assert layout() == (True, True)
-    key = schema._layout_key()
+    key = schema._layout_key(current_source())
     assert cache.get(key) == (True, True)
     cache.set(key, (False, True))  # what another instance would have stored
     assert layout() == (False, True) and not schema.has_inline_runs() and schema.has_runs_table()
@@ -113,7 +114,7 @@ def test_the_database_cache_holds_the_layout_and_the_filter_choices(admin_client
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT cache_key FROM {CACHE_TABLE}")
             keys = {row[0] for row in cursor.fetchall()}
-        assert {f":1:{schema._layout_key()}", ":1:sessions_ui:choices:default:agno_sessions"} <= keys
+        assert {f":1:{schema._layout_key(current_source())}", ":1:sessions_ui:choices:default:agno_sessions"} <= keys
         db_cache.clear()
     forget_layout()
 
