@@ -19,6 +19,7 @@ from sessions_ui.queries.pages import (
     order_by_sort,
     searched_texts,
 )
+from sessions_ui.queries.positions import Position
 from sessions_ui.queries.runs import (
     RunStats,
     inline_runs,
@@ -33,7 +34,7 @@ from sessions_ui.queries.timeline import StoredRun, run_timeline
 from sessions_ui.queries.totals import UserTotals, cached_filter_choices, filter_choices, user_totals
 
 __all__ = [
-    "JSONNumber", "JSONText", "ListPage", "ListRow", "RunStats",
+    "JSONNumber", "JSONText", "ListPage", "ListRow", "Position", "RunStats",
     "StoredRun", "Unindexed", "UserTotals", "cached_filter_choices", "count_inline_runs", "counted_page", "filter_choices",
     "inline_runs", "list_page", "list_total", "order_by_sort", "page_runs", "preview_runs", "run_rows",
     "run_timeline", "run_total", "searched_texts", "session_export", "user_totals",
