@@ -57,10 +57,15 @@ def agno_database_url(database: str | None) -> str:
     if scheme in POSTGRES_SCHEMES:
         return database
     if scheme in SQLITE_SCHEMES:
-        return "sqlite:///" + quote(str(_sqlite_file(Path(urlsplit(database).path))))
+        return "sqlite:///" + quote(str(_sqlite_file(_sqlite_path(database))))
     raise UsageError(
         f"{scheme}:// is not a database this dashboard reads: pass an SQLite file or a postgresql://user@host:5432/db URL"
     )
+
+
+def _sqlite_path(url: str) -> Path:
+    """The file of an sqlite:/// URL, as dj-database-url reads it (sqlite:////abs/path, sqlite:///relative)."""
+    return Path(unquote(urlsplit(url).path[1:]))
 
 
 def _sqlite_file(path: Path) -> Path:
@@ -87,7 +92,7 @@ def shown_url(url: str) -> str:
     """A database URL without its password (an SQLite file as its path), for messages."""
     parts = urlsplit(url)
     if parts.scheme in SQLITE_SCHEMES:
-        return unquote(parts.path[1:])  # sqlite:////abs/path
+        return str(_sqlite_path(url))
     if parts.password is None:
         return url
     host = parts.hostname or ""
