@@ -185,7 +185,8 @@ def test_check_finds_agno_s_tables_in_another_schema(tmp_path, db):
             pg.execute("DROP SCHEMA cli_elsewhere CASCADE")
     assert completed.returncode == 2
     assert "there is no table agno_sessions in schema cli_nothing_here" in completed.stdout
-    assert "pass --schema cli_elsewhere --session-table agno_sessions" in completed.stdout
+    assert "cli_elsewhere.agno_sessions" in completed.stdout
+    assert "--schema cli_elsewhere --session-table agno_sessions" in completed.stdout
 
 
 def test_user_creates_logins_in_the_state_directory_only(tmp_path):
