@@ -12,6 +12,8 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import psycopg
@@ -251,3 +253,81 @@ def test_no_auth_is_the_local_login_and_answers_this_machine_only(client, sessio
     assert page.status_code == 200 and "read-only-1" in page.content.decode()
     assert elsewhere.status_code == 403
     assert edit.status_code == 403  # a viewer
+
+
+AGNO_SESSIONS_DDL = (
+    "CREATE TABLE agno_sessions (session_id VARCHAR PRIMARY KEY, session_type VARCHAR NOT NULL, agent_id VARCHAR,"
+    " team_id VARCHAR, workflow_id VARCHAR, user_id VARCHAR, session_data JSON, agent_data JSON, team_data JSON,"
+    " workflow_data JSON, metadata JSON, runs JSON, summary JSON, created_at BIGINT NOT NULL, updated_at BIGINT)"
+)
+A_SESSION = (
+    "INSERT INTO agno_sessions (session_id, session_type, session_data, runs, created_at)"
+    " VALUES ('cli-session-1', 'agent', '{\"session_name\": \"from the cli test\"}', '[]', 1700000000)"
+)
+
+
+def test_indexes_prints_then_applies(tmp_path):
+    path = sqlite_file(tmp_path / "agent.db", AGNO_SESSIONS_DDL)
+    printed = run_cli("indexes", str(path), cwd=tmp_path)
+    assert printed.returncode == 0, printed.stderr
+    assert "missing CREATE INDEX IF NOT EXISTS" in printed.stdout and "Run with --apply" in printed.stdout
+    applied = run_cli("indexes", str(path), "--apply", cwd=tmp_path)
+    assert "Created idx_agno_sessions_user_id_created_at." in applied.stdout
+    checked = run_cli("check", str(path), cwd=tmp_path)
+    assert "indexes       exists: idx_agno_sessions_created_at_session_id" in checked.stdout
+    assert "missing" not in checked.stdout
+
+
+def serve_until_ready(*args: str, cwd: Path, env_extra: dict | None = None) -> tuple[subprocess.Popen, list[str], str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGNO_", "DJANGO_", "TEST_DATABASE"))}
+    env.update(PYTHONPATH=str(ROOT), **(env_extra or {}))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sessions_ui", "serve", *args, "--port", str(port)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    banner = []
+    for line in process.stdout:
+        banner.append(line)
+        if line.lstrip().startswith("dashboard state"):
+            break
+    return process, banner, f"http://127.0.0.1:{port}"
+
+
+def test_no_auth_serves_without_a_login_and_says_so(tmp_path):
+    path = sqlite_file(tmp_path / "agent.db", AGNO_SESSIONS_DDL, A_SESSION)
+    process, banner, base = serve_until_ready(str(path), "--no-auth", "--state-dir", str(tmp_path / "s"), cwd=tmp_path)
+    try:
+        assert "NO LOGIN (--no-auth)" in "".join(banner) and "password" not in "".join(banner)
+        with urllib.request.urlopen(base + "/sessions/", timeout=30) as response:
+            assert response.url == base + "/sessions/"  # not sent to the login page
+            assert "from the cli test" in response.read().decode()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_open_opens_the_browser_once_ready(tmp_path):
+    path = sqlite_file(tmp_path / "agent.db", AGNO_SESSIONS_DDL)
+    opened = tmp_path / "opened"
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
+    browser.chmod(0o755)
+    process, banner, base = serve_until_ready(
+        str(path), "--open", "--state-dir", str(tmp_path / "s"), cwd=tmp_path, env_extra={"BROWSER": str(browser)}
+    )
+    try:
+        for _ in range(100):
+            if opened.exists():
+                break
+            time.sleep(0.1)
+        assert opened.read_text().strip() == base + "/sessions/"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

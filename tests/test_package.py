@@ -11,6 +11,7 @@ import http.cookiejar
 import queue
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -82,7 +83,7 @@ class Served:
     def __init__(self, package: Package, *args: str):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        started = time.monotonic()
+        self.started = started = time.monotonic()
         self.process = subprocess.Popen(
             [str(package.bin / "sessions-ui"), "serve", *args, "--port", str(self.port)],
             cwd=package.outside,
@@ -185,6 +186,7 @@ def test_serve_a_file_agno_wrote_with_the_printed_login_and_write_nothing_into_i
         assert served.password, served.banner
         assert f"sessions-ui is serving {path} at {served.base}/sessions/" in served.banner[0]
         assert_lists(served.log_in(served.password), manifest)
+        assert time.monotonic() - served.started < STARTS_WITHIN  # from the command to its sessions, logged in
     finally:
         served.stop()
     again = Served(package, str(path), "--state-dir", str(state))
@@ -195,6 +197,9 @@ def test_serve_a_file_agno_wrote_with_the_printed_login_and_write_nothing_into_i
         again.stop()
     assert checksum(path) == before and sorted(path.parent.iterdir()) == neighbours
     assert {file.name for file in state.iterdir()} == {"dashboard.sqlite3", "secret_key"}
+    with sqlite3.connect(state / "dashboard.sqlite3") as dashboard:  # what the dashboard wrote: here
+        assert dashboard.execute("SELECT COUNT(*) FROM django_session").fetchone()[0] == 2
+        assert dashboard.execute("SELECT username FROM auth_user").fetchall() == [("admin",)]
     checked = subprocess.run(
         [str(package.bin / "sessions-ui"), "check", str(path)], cwd=package.outside, capture_output=True, text=True
     )
