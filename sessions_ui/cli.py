@@ -315,6 +315,19 @@ def indexes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _number(low: int, high: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r}: a whole number from {low} to {high}")
+        return value
+
+    return parse
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="sessions-ui", description="A dashboard for the sessions Agno stores in SQL.")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -342,8 +355,10 @@ def parser() -> argparse.ArgumentParser:
     database_options(command)
     state_option(command)
     command.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: %(default)s)")
-    command.add_argument("--port", type=int, default=8000, help="(default: %(default)s)")
-    command.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default: %(default)s)")
+    command.add_argument("--port", type=_number(1, 65535), default=8000, help="(default: %(default)s)")
+    command.add_argument(
+        "--workers", type=_number(1, 64), default=2, help="gunicorn worker processes (default: %(default)s)"
+    )
     command.add_argument(
         "--read-only", action="store_true", help="nobody edits or deletes; the database is opened read-only"
     )

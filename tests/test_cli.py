@@ -35,6 +35,12 @@ def run_cli(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedP
     )
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def assert_one_line_error(completed: subprocess.CompletedProcess, *fragments: str) -> None:
     assert completed.returncode == 2, completed.stderr
     assert "Traceback" not in completed.stderr
@@ -118,6 +124,14 @@ def test_a_state_directory_that_cannot_be_made(tmp_path):
         cli.state_directory(str(blocker / "state"))
 
 
+@pytest.mark.parametrize("option, value", [("--port", "0"), ("--port", "http"), ("--workers", "0")])
+def test_ports_and_workers_are_checked(option, value, capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["serve", "agent.db", option, value])
+    assert exited.value.code == 2
+    assert f"argument {option}: '{value}': a whole number from" in capsys.readouterr().err
+
+
 def test_no_auth_only_on_this_machine(tmp_path, capsys):
     assert cli.main(["serve", str(tmp_path / "x.db"), "--no-auth", "--host", "0.0.0.0"]) == 2
     assert "--no-auth serves without logins, so only on this machine" in capsys.readouterr().err
@@ -136,7 +150,9 @@ def test_a_port_in_use(tmp_path):
 def test_serve_on_a_database_without_agno_tables_stops_and_writes_nothing(tmp_path):
     path = sqlite_file(tmp_path / "app.db", "CREATE TABLE orders (id INTEGER)")
     before = path.read_bytes()
-    completed = run_cli("serve", str(path), "--state-dir", str(tmp_path / "state"), "--port", "0", cwd=tmp_path)
+    completed = run_cli(
+        "serve", str(path), "--state-dir", str(tmp_path / "state"), "--port", str(free_port()), cwd=tmp_path
+    )
     assert_one_line_error(completed, "there is no table agno_sessions in this database", "found 1 other table")
     assert path.read_bytes() == before
 
@@ -279,9 +295,7 @@ def test_indexes_prints_then_applies(tmp_path):
 
 
 def serve_until_ready(*args: str, cwd: Path, env_extra: dict | None = None) -> tuple[subprocess.Popen, list[str], str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AGNO_", "DJANGO_", "TEST_DATABASE"))}
     env.update(PYTHONPATH=str(ROOT), **(env_extra or {}))
     process = subprocess.Popen(
