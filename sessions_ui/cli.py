@@ -28,6 +28,8 @@ STATE_DATABASE = "dashboard.sqlite3"
 SECRET_KEY_FILE = "secret_key"
 LOCAL_LOGIN = "local"  # --no-auth's login, a viewer
 FIRST_LOGIN = "admin"
+# The settings' variable behind each option that names Agno's tables.
+TABLE_OPTIONS = {"AGNO_SESSION_TABLE": "session_table", "AGNO_RUNS_TABLE": "runs_table", "AGNO_DB_SCHEMA": "schema"}
 
 
 class UsageError(Exception):
@@ -139,8 +141,7 @@ def configure(args: argparse.Namespace, *, agno_url: str | None, state: Path | N
         "READ_ONLY": "1" if getattr(args, "read_only", False) else "0",
         "AUTO_LOGIN_USER": LOCAL_LOGIN if getattr(args, "no_auth", False) else "",
     }
-    tables = {"AGNO_SESSION_TABLE": "session_table", "AGNO_RUNS_TABLE": "runs_table", "AGNO_DB_SCHEMA": "schema"}
-    for variable, option in tables.items():
+    for variable, option in TABLE_OPTIONS.items():
         value = getattr(args, option, None)
         if value is None:
             os.environ.pop(variable, None)  # settings' default (Agno's own rules), not the shell's
@@ -159,7 +160,12 @@ def diagnose(args: argparse.Namespace, agno_url: str):
     from sessions_ui import doctor
     from sessions_ui.sources import default_source
 
-    command = f"sessions-ui indexes {args.database or '$AGNO_DATABASE_URL'} --apply"
+    options = [
+        f"--{option.replace('_', '-')} {getattr(args, option)}"
+        for option in TABLE_OPTIONS.values()
+        if getattr(args, option)
+    ]
+    command = " ".join(["sessions-ui indexes", shown_url(args.database or "$AGNO_DATABASE_URL"), *options, "--apply"])
     return doctor.diagnose(default_source(), database=shown_url(agno_url), indexes_command=command)
 
 

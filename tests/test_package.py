@@ -208,6 +208,7 @@ def test_serve_a_file_agno_wrote_with_the_printed_login_and_write_nothing_into_i
     assert layout in checked.stdout
     assert f"agno_sessions ({len(manifest)} rows)" in checked.stdout
     assert "the dashboard can show these sessions" in checked.stdout
+    assert f"sessions-ui indexes {path} --apply" in checked.stdout
     assert checksum(path) == before
 
 
@@ -291,3 +292,4 @@ def test_serve_a_postgresql_database_agno_wrote(package, agno_postgres, tmp_path
         assert checked.returncode == 0, checked.stdout + checked.stderr
         assert f"session table ai.{table}" in checked.stdout
         assert f"{table} ({len(manifest)} rows)" in checked.stdout
+        assert f"sessions-ui indexes {url} --session-table {table} --apply" in checked.stdout
