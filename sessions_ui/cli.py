@@ -28,6 +28,7 @@ STATE_DATABASE = "dashboard.sqlite3"
 SECRET_KEY_FILE = "secret_key"
 LOCAL_LOGIN = "local"  # --no-auth's login, a viewer
 FIRST_LOGIN = "admin"
+POSIX = os.name == "posix"  # where gunicorn runs
 # The settings' variable behind each option that names Agno's tables.
 TABLE_OPTIONS = {"AGNO_SESSION_TABLE": "session_table", "AGNO_RUNS_TABLE": "runs_table", "AGNO_DB_SCHEMA": "schema"}
 
@@ -170,6 +171,8 @@ def diagnose(args: argparse.Namespace, agno_url: str):
 
 
 def serve(args: argparse.Namespace) -> int:
+    if not POSIX:
+        raise UsageError("serve runs gunicorn, which needs a POSIX system (Linux, macOS; on Windows, WSL)")
     loopback = _is_loopback(args.host)
     if args.no_auth and not loopback:
         raise UsageError(

@@ -132,6 +132,12 @@ def test_ports_and_workers_are_checked(option, value, capsys):
     assert f"argument {option}: '{value}': a whole number from" in capsys.readouterr().err
 
 
+def test_serve_says_where_gunicorn_runs(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "POSIX", False)
+    assert cli.main(["serve", "agent.db"]) == 2
+    assert "serve runs gunicorn, which needs a POSIX system" in capsys.readouterr().err
+
+
 def test_no_auth_only_on_this_machine(tmp_path, capsys):
     assert cli.main(["serve", str(tmp_path / "x.db"), "--no-auth", "--host", "0.0.0.0"]) == 2
     assert "--no-auth serves without logins, so only on this machine" in capsys.readouterr().err
