@@ -220,7 +220,7 @@ def _login(args: argparse.Namespace) -> list[str]:
         call_command("dashboard_user", LOCAL_LOGIN, role="viewer", if_missing=True, stdout=io.StringIO())
         return [
             "NO LOGIN (--no-auth): anyone on this machine may look at these sessions, as a viewer;",
-            "  it listens on 127.0.0.1 only. Drop --no-auth to require a login.",
+            f"  it listens on {args.host} only. Drop --no-auth to require a login.",
         ]
     if User.objects.exists():
         return [
