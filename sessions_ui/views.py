@@ -19,7 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
-from sessions_ui import agno, changes, queries
+from sessions_ui import agno, changes, queries, read_only
 from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, StaleEdit, edit_queryset
 from sessions_ui.listing import DEFAULT_SORT, SORTS, SessionList
 from sessions_ui.sources import current_source, reverse
@@ -44,8 +44,10 @@ def dashboard_view(permissions: tuple[str, ...] = CAN_VIEW, *, methods: tuple[st
     """Every view's guard: the methods it answers, a logged-in user (else the login page), the permissions (else 403)."""
 
     def decorate(view: Callable) -> Callable:
-        guarded = login_required(permission_required(permissions, raise_exception=True)(view))
-        return require_http_methods(list(methods))(guarded)
+        guarded = permission_required(permissions, raise_exception=True)(view)
+        if read_only.writes(permissions):
+            guarded = read_only.refuse_when_read_only(guarded)
+        return require_http_methods(list(methods))(login_required(guarded))
 
     return decorate
 
