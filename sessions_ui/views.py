@@ -185,7 +185,7 @@ def edit(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
 
 
 def _confirm_delete(request: HtmxHttpRequest, sessions, *, action: str, hidden, cancel_url: str, **context):
-    """The confirmation: which sessions and how many runs would go, and a form that sends the same POST again."""
+    """The confirmation: which sessions, how many runs and other records would go, and a form that sends the same POST again."""
     count = sessions.count()
     shown = sessions.only("session_id", "session_type", "session_data").order_by("-created_at", "session_id")
     rows = list(shown[:SHOWN_IN_CONFIRMATION])
@@ -197,6 +197,9 @@ def _confirm_delete(request: HtmxHttpRequest, sessions, *, action: str, hidden, 
         "runs_total": (
             queries.run_total(sessions) if count > len(rows) else sum(runs or 0 for _, runs in doomed.values())
         ),
+        "records": [
+            (number, *changes.RECORD_NAMES[kind]) for kind, number in queries.record_counts(sessions).items() if number
+        ],
         "action": action,
         "hidden": hidden,
         "cancel_url": cancel_url,
@@ -205,13 +208,13 @@ def _confirm_delete(request: HtmxHttpRequest, sessions, *, action: str, hidden, 
 
 
 def _delete(request: HtmxHttpRequest, sessions, back: str) -> HttpResponse:
-    names, runs = changes.delete_sessions(sessions, request.user)
-    if not names:
+    deleted = changes.delete_sessions(sessions, request.user)
+    if not deleted.names:
         messages.warning(request, "Nothing was deleted: the sessions no longer exist.")
-    elif len(names) == 1:
-        messages.success(request, f"Deleted session “{names[0]}” and its {changes.runs_text(runs)}.")
+    elif len(deleted.names) == 1:
+        messages.success(request, f"Deleted session “{deleted.names[0]}” and its {deleted.text}.")
     else:
-        messages.success(request, f"Deleted {len(names)} sessions and their {changes.runs_text(runs)}.")
+        messages.success(request, f"Deleted {len(deleted.names)} sessions and their {deleted.text}.")
     return _redirect(request, back)
 
 
