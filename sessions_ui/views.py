@@ -318,8 +318,19 @@ def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         "runs": runs,
         "expanded": expanded,
         "malformed_runs": timeline.malformed,
+        **_compactions_context(session_id, request.GET.get("compaction", "")),
     }
     return render(request, "sessions_ui/detail.html", context)
+
+
+def _compactions_context(session_id: str, opened: str = "") -> dict:
+    """The session's compaction records (`opened`: the one shown whole, for a link without JavaScript)."""
+    compactions = queries.session_compactions(session_id)
+    return {
+        "compactions": compactions,
+        "compacted_runs": {record.run_id for record in compactions if record.run_id},
+        "opened_compaction": queries.compaction(session_id, opened) if opened else None,
+    }
 
 
 @dashboard_view()
@@ -332,6 +343,7 @@ def session_runs(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     if not page.object_list and not current_source().Session.objects.filter(pk=session_id).exists():
         raise Http404(f"There is no session “{session_id}”.")
     context = {"session_id": session_id, "page": page, "runs": page.object_list, "expanded": set()}
+    context["compacted_runs"] = _compactions_context(session_id)["compacted_runs"]
     return render(request, "sessions_ui/detail.html#run_page", context)
 
 
@@ -346,6 +358,21 @@ def session_run(request: HtmxHttpRequest, session_id: str, run_id: str) -> HttpR
     if run is None:
         raise Http404(f"Session “{session_id}” has no run “{run_id}”.")
     return render(request, "sessions_ui/run_body.html", {"session_id": session_id, "run": run})
+
+
+@dashboard_view()
+@vary_on_headers("HX-Request")
+def session_compaction(request: HtmxHttpRequest, session_id: str, compaction_id: str) -> HttpResponse:
+    """One compaction record's summary and archived messages, loaded when its entry is opened."""
+    if not request.htmx:
+        detail = reverse("sessions_ui:detail", args=[session_id])
+        return redirect(
+            f"{detail}?{urlencode({'compaction': compaction_id})}#compaction-{quote(compaction_id, safe='')}"
+        )
+    record = queries.compaction(session_id, compaction_id)
+    if record is None:
+        raise Http404(f"Session “{session_id}” has no compaction record “{compaction_id}”.")
+    return render(request, "sessions_ui/compaction_body.html", {"compaction": record})
 
 
 @dashboard_view()

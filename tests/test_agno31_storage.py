@@ -192,3 +192,59 @@ def test_dashboard_deletes_exactly_what_agnos_own_delete_does(bulk, session_tabl
     said = "4 runs, 1 compaction record, 1 offloaded tool result and 1 external-agent transcript entry"
     assert said in ours["done"]["html"]
     assert ours["log"] == [[by_us, f"Deleted with its {said}."]]
+
+
+SHOW_COMPACTIONS = """
+from urllib.parse import quote
+sessions = {sessions!r}
+shown = {{}}
+for session_id, compaction_ids in sessions.items():
+    base = "/sessions/" + quote(session_id, safe="") + "/"
+    shown[session_id] = {{
+        "detail": page(client.get(base)),
+        "opened": {{c: page(client.get(base + "compactions/" + quote(c, safe="") + "/", headers={{"HX-Request": "true"}}))
+                   for c in compaction_ids}},
+        "redirect": client.get(base + "compactions/" + quote(compaction_ids[0], safe="") + "/")["Location"],
+        "linked": page(client.get(base, {{"compaction": compaction_ids[0]}})),
+    }}
+print(json.dumps(shown))
+"""
+
+
+def compactions_section(html: str) -> str:
+    return html.split('id="compactions"', 1)[1].split('id="runs"', 1)[0]
+
+
+def test_compaction_records_are_listed_and_open_to_their_summary_and_archive(fake_openai_url, fresh_database):
+    manifest = write_with_agno31(agno_database(fresh_database), fake_openai_url, "compaction", "k-")
+    records = {entry["session_id"]: entry["records"]["compactions"] for entry in manifest["sessions"]}
+    assert [len(records[key]) for key in ("k-compact-manual", "k-compact-auto")] == [1, 2]
+    sessions = {session_id: [record["compaction_id"] for record in found] for session_id, found in records.items()}
+
+    shown = run_dashboard(fresh_database, SHOW_COMPACTIONS.format(sessions=sessions))
+
+    manual = shown["k-compact-manual"]
+    assert manual["detail"]["status"] == 200
+    [record] = records["k-compact-manual"]
+    assert f'id="compaction-{record["compaction_id"]}"' in manual["detail"]["html"]
+    assert f"{record['messages_compacted']} messages folded" in manual["detail"]["html"]
+    assert "outside a run (agent.compact())" in manual["detail"]["html"]
+    assert "Weather in Lisbon?" not in compactions_section(manual["detail"]["html"])  # loaded when opened
+    opened = manual["opened"][record["compaction_id"]]
+    assert opened["status"] == 200
+    summary, archive = opened["html"].split("<h4>Folded messages</h4>")
+    assert "Answer to" in summary  # the fake model's summary of the folded turns
+    assert "Weather in Lisbon?" in archive and "And in Porto?" in archive
+    assert "<h2>tool (get_weather)</h2>" in archive  # Agno's Markdown rendering of the folded messages
+    assert manual["redirect"].endswith(f"?compaction={record['compaction_id']}#compaction-{record['compaction_id']}")
+    assert "And in Porto?" in compactions_section(manual["linked"]["html"])  # opened in place, without JavaScript
+
+    auto = shown["k-compact-auto"]
+    folded_runs = [record["run_id"] for record in records["k-compact-auto"]]
+    assert all(folded_runs)
+    html = auto["detail"]["html"]
+    for run_id in folded_runs:
+        entry = html.split(f'id="run-{run_id}"', 1)[1].split("</summary>", 1)[0]
+        assert ">compacted</span>" in entry
+    assert html.count(">compacted</span>") == 2
+    assert html.count("during a run</a>") == 2

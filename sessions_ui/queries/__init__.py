@@ -18,7 +18,7 @@ from sessions_ui.queries.pages import (
     order_by_sort,
     searched_texts,
 )
-from sessions_ui.queries.records import record_counts, records_by_session
+from sessions_ui.queries.records import compaction, record_counts, records_by_session, session_compactions
 from sessions_ui.queries.runs import (
     RunStats,
     inline_runs,
@@ -33,8 +33,8 @@ from sessions_ui.queries.timeline import StoredRun, run_timeline
 from sessions_ui.queries.totals import UserTotals, cached_filter_choices, filter_choices, user_totals
 
 __all__ = [
-    "JSONNumber", "JSONText", "ListPage", "ListRow", "RunStats",
-    "StoredRun", "Unindexed", "UserTotals", "cached_filter_choices", "counted_page", "filter_choices",
-    "inline_runs", "list_page", "list_total", "order_by_sort", "page_runs", "preview_runs", "record_counts", "records_by_session", "run_rows",
-    "run_timeline", "run_total", "searched_texts", "session_export", "user_totals",
+    "JSONNumber", "JSONText", "ListPage", "ListRow", "RunStats", "StoredRun", "Unindexed", "UserTotals",
+    "cached_filter_choices", "compaction", "counted_page", "filter_choices", "inline_runs", "list_page",
+    "list_total", "order_by_sort", "page_runs", "preview_runs", "record_counts", "records_by_session", "run_rows",
+    "run_timeline", "run_total", "searched_texts", "session_compactions", "session_export", "user_totals",
 ]  # fmt: skip
