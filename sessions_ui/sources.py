@@ -18,6 +18,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 from django.urls import reverse as django_reverse
 
+from sessions_ui import source_config
+
 DEFAULT_ID = "default"
 
 
@@ -31,6 +33,11 @@ class Source:
     runs_table: str
     Session: type[Model]  # the unmanaged models of its two tables
     Run: type[Model]
+    # The tables of Agno's other records about a session (sessions_ui.schema.companions says which exist).
+    tool_results_table: str = source_config.TOOL_RESULTS_TABLE
+    compactions_table: str = source_config.COMPACTIONS_TABLE
+    transcripts_table: str = source_config.TRANSCRIPTS_TABLE
+    payload_table: str = source_config.PAYLOAD_TABLE
 
     @property
     def connection(self) -> BaseDatabaseWrapper:
@@ -58,14 +65,24 @@ class Source:
         return self.quoted(self.runs_table)
 
     @property
+    def payload_schema(self) -> str:
+        """The schema of the offloaded tool results' payload table: Agno's own, not the source's."""
+        return source_config.POSTGRES_PAYLOAD_SCHEMA if self.vendor == "postgresql" else ""
+
+    @property
+    def quoted_payloads(self) -> str:
+        return self.quoted(self.payload_table, schema=self.payload_schema)
+
+    @property
     def namespace(self) -> str:
         """Its pages' URL namespace: the app's own for the default source (its URLs are /sessions/...)."""
         return "sessions_ui" if self.is_default else f"source-{self.id}"
 
-    def quoted(self, table: str) -> str:
-        """A table of this source's database and schema, quoted for raw SQL (schema-qualified on PostgreSQL)."""
+    def quoted(self, table: str, *, schema: str | None = None) -> str:
+        """A table of this source's database and schema (or `schema`), quoted for raw SQL (schema-qualified on PostgreSQL)."""
         quote = self.connection.ops.quote_name
-        return f"{quote(self.schema)}.{quote(table)}" if self.schema else quote(table)
+        schema = self.schema if schema is None else schema
+        return f"{quote(schema)}.{quote(table)}" if schema else quote(table)
 
 
 def default_source() -> Source:

@@ -199,7 +199,7 @@ def edit(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
 
 
 def _confirm_delete(request: HtmxHttpRequest, sessions, *, action: str, hidden, cancel_url: str, **context):
-    """The confirmation: which sessions and how many runs would go, and a form that sends the same POST again."""
+    """The confirmation: which sessions, how many runs and other records would go, and a form that sends the same POST again."""
     count = sessions.count()
     shown = sessions.only("session_id", "session_type", "session_data").order_by("-created_at", "session_id")
     rows = list(shown[:SHOWN_IN_CONFIRMATION])
@@ -211,6 +211,9 @@ def _confirm_delete(request: HtmxHttpRequest, sessions, *, action: str, hidden, 
         "runs_total": (
             queries.run_total(sessions) if count > len(rows) else sum(runs or 0 for _, runs in doomed.values())
         ),
+        "records": [
+            (number, *changes.RECORD_NAMES[kind]) for kind, number in queries.record_counts(sessions).items() if number
+        ],
         "action": action,
         "hidden": hidden,
         "cancel_url": cancel_url,
@@ -219,13 +222,13 @@ def _confirm_delete(request: HtmxHttpRequest, sessions, *, action: str, hidden, 
 
 
 def _delete(request: HtmxHttpRequest, sessions, back: str) -> HttpResponse:
-    names, runs = changes.delete_sessions(sessions, request.user)
-    if not names:
+    deleted = changes.delete_sessions(sessions, request.user)
+    if not deleted.names:
         messages.warning(request, "Nothing was deleted: the sessions no longer exist.")
-    elif len(names) == 1:
-        messages.success(request, f"Deleted session “{names[0]}” and its {changes.runs_text(runs)}.")
+    elif len(deleted.names) == 1:
+        messages.success(request, f"Deleted session “{deleted.names[0]}” and its {deleted.text}.")
     else:
-        messages.success(request, f"Deleted {len(names)} sessions and their {changes.runs_text(runs)}.")
+        messages.success(request, f"Deleted {len(deleted.names)} sessions and their {deleted.text}.")
     return _redirect(request, back)
 
 
@@ -329,8 +332,19 @@ def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         "runs": runs,
         "expanded": expanded,
         "malformed_runs": timeline.malformed,
+        **_compactions_context(session_id, request.GET.get("compaction", "")),
     }
     return render(request, "sessions_ui/detail.html", context)
+
+
+def _compactions_context(session_id: str, opened: str = "") -> dict:
+    """The session's compaction records (`opened`: the one shown whole, for a link without JavaScript)."""
+    compactions = queries.session_compactions(session_id)
+    return {
+        "compactions": compactions,
+        "compacted_runs": {record.run_id for record in compactions if record.run_id},
+        "opened_compaction": queries.compaction(session_id, opened) if opened else None,
+    }
 
 
 @dashboard_view()
@@ -343,6 +357,7 @@ def session_runs(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     if not page.object_list and not current_source().Session.objects.filter(pk=session_id).exists():
         raise Http404(f"There is no session “{session_id}”.")
     context = {"session_id": session_id, "page": page, "runs": page.object_list, "expanded": set()}
+    context["compacted_runs"] = _compactions_context(session_id)["compacted_runs"]
     return render(request, "sessions_ui/detail.html#run_page", context)
 
 
@@ -357,6 +372,21 @@ def session_run(request: HtmxHttpRequest, session_id: str, run_id: str) -> HttpR
     if run is None:
         raise Http404(f"Session “{session_id}” has no run “{run_id}”.")
     return render(request, "sessions_ui/run_body.html", {"session_id": session_id, "run": run})
+
+
+@dashboard_view()
+@vary_on_headers("HX-Request")
+def session_compaction(request: HtmxHttpRequest, session_id: str, compaction_id: str) -> HttpResponse:
+    """One compaction record's summary and archived messages, loaded when its entry is opened."""
+    if not request.htmx:
+        detail = reverse("sessions_ui:detail", args=[session_id])
+        return redirect(
+            f"{detail}?{urlencode({'compaction': compaction_id})}#compaction-{quote(compaction_id, safe='')}"
+        )
+    record = queries.compaction(session_id, compaction_id)
+    if record is None:
+        raise Http404(f"Session “{session_id}” has no compaction record “{compaction_id}”.")
+    return render(request, "sessions_ui/compaction_body.html", {"compaction": record})
 
 
 @dashboard_view()
