@@ -10,7 +10,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from sessions_ui.source_config import DEFAULT_SESSION_TABLE, agno_runs_table
+from sessions_ui.source_config import SourceConfigError, database_aliases, env_source, read_sources_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -137,6 +137,15 @@ def database_config(url: str) -> dict:
     return config
 
 
+# The Agno session tables shown (sources/source_config.py): AGNO_SOURCES_FILE lists them, else the
+# AGNO_* variables define one. One database alias per distinct database: `default` is the dashboard's.
+AGNO_SOURCES_FILE = os.environ.get("AGNO_SOURCES_FILE", "")
+try:
+    _source_specs = read_sources_file(AGNO_SOURCES_FILE, os.environ) if AGNO_SOURCES_FILE else [env_source(os.environ)]
+except SourceConfigError as error:
+    raise ImproperlyConfigured(str(error)) from None
+_source_aliases = database_aliases(_source_specs)
+
 DATABASES = {
     "default": database_config(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
@@ -148,9 +157,35 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif os.environ.get("TEST_DATABASE_NAME"):
     # Lets parallel test runs on one PostgreSQL server use test databases of their own.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
-if os.environ.get("AGNO_DATABASE_URL"):
-    DATABASES["agno"] = database_config(os.environ["AGNO_DATABASE_URL"])
-AGNO_DB_ALIAS = "agno" if "agno" in DATABASES else "default"
+for _spec in _source_specs:
+    if _spec.url and _source_aliases[_spec.id] not in DATABASES:
+        DATABASES[_source_aliases[_spec.id]] = database_config(_spec.url)
+
+
+def _source_schema(spec) -> str:
+    """Its PostgreSQL schema (Agno's PostgresDb default: "ai"); SQLite has none."""
+    is_postgres = DATABASES[_source_aliases[spec.id]]["ENGINE"] == "django.db.backends.postgresql"
+    return (spec.schema or "ai") if is_postgres else ""
+
+
+AGNO_SOURCES = [
+    {
+        "id": spec.id,
+        "name": spec.name,
+        "alias": _source_aliases[spec.id],
+        "schema": _source_schema(spec),
+        "session_table": spec.session_table,
+        "runs_table": spec.runs_table,
+    }
+    for spec in _source_specs
+]
+# The first source is the default one (its pages are /sessions/...): these name it.
+AGNO_SOURCE_ID = AGNO_SOURCES[0]["id"]
+AGNO_SOURCE_NAME = AGNO_SOURCES[0]["name"]
+AGNO_DB_ALIAS = AGNO_SOURCES[0]["alias"]
+AGNO_DB_SCHEMA = AGNO_SOURCES[0]["schema"]
+AGNO_SESSION_TABLE = AGNO_SOURCES[0]["session_table"]
+AGNO_RUNS_TABLE = AGNO_SOURCES[0]["runs_table"]
 DATABASE_ROUTERS = ["sessions_ui.routers.AgnoRouter"]
 
 # One cache for every instance (filter choices, which Agno tables exist, list bounds): Django's
@@ -176,13 +211,6 @@ def cache_config(url: str) -> dict:
 CACHES = {
     "default": {**cache_config(os.environ.get("CACHE_URL", "")), "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "")}
 }
-
-AGNO_SESSION_TABLE = os.environ.get("AGNO_SESSION_TABLE") or DEFAULT_SESSION_TABLE
-# Agno's own rule unless set: "<session table>_runs" for a custom session table (sessions_ui/source_config.py).
-AGNO_RUNS_TABLE = os.environ.get("AGNO_RUNS_TABLE") or agno_runs_table(AGNO_SESSION_TABLE)
-AGNO_SOURCE_NAME = os.environ.get("AGNO_SOURCE_NAME", "")
-_agno_is_postgres = DATABASES[AGNO_DB_ALIAS]["ENGINE"] == "django.db.backends.postgresql"
-AGNO_DB_SCHEMA = os.environ.get("AGNO_DB_SCHEMA", "ai") if _agno_is_postgres else ""
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
