@@ -1,0 +1,159 @@
+"""Several sources in one dashboard (issue 14): every page per source, through its own URLs.
+
+The sources are real agno's (tests/agno/fixtures.py, agno_sources_written): `support` (agno 3.1.10, a
+custom session table beside the default source's), `archive` (agno 2.9.0, a second SQLite file) and,
+on PostgreSQL, `lab` (agno 3.1.10 in schema `lab`). The default source stays at /sessions/.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+import pytest
+from django.contrib.admin.models import LogEntry
+
+from sessions_ui.schema import has_runs_table
+from sessions_ui.sources import get_source, using_source
+from tests.conftest import make_user
+from tests.factories import create_session
+
+pytestmark = [pytest.mark.agno, pytest.mark.django_db(databases="__all__")]
+
+
+def source_ids(several_sources) -> list[str]:
+    return [config["id"] for config in several_sources.configs]
+
+
+def base(source_id: str) -> str:
+    return f"/sources/{source_id}/sessions/"
+
+
+def stored(source_id: str, session_id: str):
+    with using_source(get_source(source_id)):
+        return get_source(source_id).Session.objects.filter(pk=session_id).first()
+
+
+def test_each_source_lists_its_own_sessions_and_the_default_keeps_its_urls(several_sources, admin_client):
+    default_row = create_session(session_id="default-only")
+    for source_id in source_ids(several_sources):
+        html = admin_client.get(base(source_id)).content.decode()
+        expected = several_sources.written[source_id].session_ids
+        for session_id in expected:
+            assert quote(session_id, safe="/") in html or session_id in html
+        for other in source_ids(several_sources):
+            if other != source_id:
+                assert f"{other}-agent-weather" not in html
+        assert default_row.session_id not in html
+        # Links stay in the source: its detail pages, its own list.
+        assert f'href="{base(source_id)}{source_id}-agent-weather/"' in html
+    html = admin_client.get("/sessions/").content.decode()
+    assert "default-only" in html and "support-agent-weather" not in html
+
+
+def test_filters_choices_search_and_user_pages_per_source(several_sources, admin_client):
+    for source_id in source_ids(several_sources):
+        url = base(source_id)
+        html = admin_client.get(url, {"agent_id": f"{source_id}-weather-agent"}).content.decode()
+        assert f"{source_id}-agent-weather" in html and f"{source_id}-team-travel" not in html
+        choices = admin_client.get(url, headers={"HX-Request": "true", "HX-Target": "filter-choices"}).content.decode()
+        assert f"{source_id}-travel-team" in choices
+        assert all(f"{other}-travel-team" not in choices for other in source_ids(several_sources) if other != source_id)
+        html = admin_client.get(url, {"q": "Lisbon weather"}).content.decode()
+        assert f"{source_id}-agent-weather" in html and f"{source_id}-workflow-blog" not in html
+        html = admin_client.get(f"{url}users/ada@example.com/").content.decode()
+        assert f"{source_id}-agent-weather" in html and f"{source_id}-workflow-report" in html
+        assert f"{source_id}-team-travel" not in html
+
+
+def test_detail_runs_and_export_per_source(several_sources, admin_client):
+    for source_id in source_ids(several_sources):
+        entry = several_sources.written[source_id].session("agent-weather")
+        detail = f"{base(source_id)}{entry['session_id']}/"
+        html = admin_client.get(detail).content.decode()
+        assert "Lisbon weather" in html
+        assert f'href="{detail}export/"' in html
+        exported = json.loads(admin_client.get(f"{detail}export/").content)
+        assert exported["session_id"] == entry["session_id"]
+        assert len(exported["runs"]) == len(entry["runs"]) == 3
+        # The awkward id works in every source too.
+        awkward = several_sources.written[source_id].session("sql session/ü 1")["session_id"]
+        assert admin_client.get(f"{base(source_id)}{quote(awkward)}/").status_code == 200
+        # The same id in another source is another session: 404 there.
+        assert admin_client.get(f"/sessions/{entry['session_id']}/").status_code == 404
+
+
+def test_edit_per_source_writes_its_table_and_the_audit_names_the_source(several_sources, admin_client):
+    for source_id in source_ids(several_sources):
+        session_id = f"{source_id}-agent-weather"
+        row = stored(source_id, session_id)
+        response = admin_client.post(
+            f"{base(source_id)}{session_id}/edit/",
+            {"session_name": f"Renamed in {source_id}", "updated_at": row.updated_at},
+        )
+        assert response.status_code == 302 and response["Location"] == f"{base(source_id)}{session_id}/"
+        assert f"Renamed in {source_id}" in stored(source_id, session_id).session_data
+        audit = admin_client.get(f"{base(source_id)}audit/").content.decode()
+        assert session_id in audit and get_source(source_id).name in audit
+        assert f'href="{base(source_id)}{session_id}/"' in audit
+    default_audit = admin_client.get("/sessions/audit/").content.decode()
+    assert "agent-weather" not in default_audit
+    entry = LogEntry.objects.get(object_id="support-agent-weather")
+    assert str(entry.content_type) == "Agno sources | session (Support agent)"
+
+
+def test_delete_and_bulk_delete_per_source(several_sources, admin_client):
+    for source_id in source_ids(several_sources):
+        session_id = f"{source_id}-team-travel"
+        source = get_source(source_id)
+        runs_table = has_runs_table(source)
+        if runs_table:  # agno 3.x: the runs rows go with the session
+            assert source.Run.objects.filter(session_id=session_id).count() == 3
+        url = f"{base(source_id)}{session_id}/delete/"
+        confirmation = admin_client.post(url).content.decode()
+        assert session_id in confirmation and f'action="{url}"' in confirmation
+        response = admin_client.post(url, {"confirm": "yes"})
+        assert response.status_code == 302 and response["Location"] == base(source_id)
+        assert stored(source_id, session_id) is None
+        assert runs_table == (several_sources.written[source_id].version != "2.9.0")
+        if runs_table:
+            assert not source.Run.objects.filter(session_id=session_id).exists()
+        doomed = [f"{source_id}-workflow-blog", f"{source_id}-workflow-report"]
+        response = admin_client.post(f"{base(source_id)}delete/", {"session_ids": doomed, "confirm": "yes"})
+        assert response.status_code == 302
+        assert all(stored(source_id, session_id) is None for session_id in doomed)
+        assert stored(source_id, f"{source_id}-agent-weather") is not None
+        assert LogEntry.objects.filter(object_id__in=doomed).count() == 2
+
+
+def test_an_unknown_source_is_a_404_and_anonymous_requests_log_in_first(several_sources, client, admin_client):
+    assert admin_client.get("/sources/nope/sessions/").status_code == 404
+    assert admin_client.get("/sources/nope/").status_code == 404
+    for path in ("/sources/support/sessions/", "/sources/nope/sessions/"):
+        response = client.get(path)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_a_viewer_of_one_source_cannot_reach_the_others(several_sources, client):
+    user = make_user("support-viewer")
+    support = get_source("support")
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.set(
+        [Permission.objects.get(content_type__app_label="agno_sources", codename="view_session_support")]
+    )
+    client.force_login(user)
+    assert client.get(base("support")).status_code == 200
+    assert client.get(f"{base('support')}support-agent-weather/").status_code == 200
+    for source_id in source_ids(several_sources):
+        if source_id != "support":
+            for path in ("", "support-agent-weather/", f"{source_id}-agent-weather/", "audit/"):
+                assert client.get(base(source_id) + path).status_code == 404
+    assert client.get("/sessions/").status_code == 403  # the default source's URLs are no secret
+    # Viewing is not editing: 403 on the source it may see.
+    row = stored("support", "support-agent-weather")
+    response = client.post(
+        f"{base('support')}support-agent-weather/edit/", {"session_name": "x", "updated_at": row.updated_at}
+    )
+    assert response.status_code == 403
+    assert support.visible_to(user) and not get_source("archive").visible_to(user)
