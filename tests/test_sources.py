@@ -157,3 +157,77 @@ def test_a_viewer_of_one_source_cannot_reach_the_others(several_sources, client)
     )
     assert response.status_code == 403
     assert support.visible_to(user) and not get_source("archive").visible_to(user)
+
+
+def menu_links(html: str) -> list[tuple[str, str]]:
+    """(href, source name) of each entry of the header's source menu."""
+    import re
+
+    menu = html.split('<details class="source-menu">', 1)[1].split("</details>", 1)[0]
+    return re.findall(r'<a href="([^"]*)"[^>]*>\s*<span class="source-name">([^<]*)</span>', menu)
+
+
+def test_the_menu_lists_every_source_with_its_count_and_keeps_the_page_kind(several_sources, admin_client, settings):
+    create_session(session_id="default-only")
+    html = admin_client.get(base("support"), {"user_id": "ada@example.com", "sort": "created_at"}).content.decode()
+    expected = [("/sessions/", settings.AGNO_SESSION_TABLE)] + [
+        (base(config["id"]), config["name"]) for config in several_sources.configs
+    ]
+    assert menu_links(html) == expected  # the list of each source, without this list's filters
+    assert '<summary title="Which Agno session table is shown">Support agent</summary>' in html
+    assert 'href="/sources/support/sessions/" aria-current="page"' in html
+    menu = html.split('<details class="source-menu">', 1)[1].split("</details>", 1)[0]
+    assert menu.count('<span class="muted">6</span>') == len(several_sources.configs)  # agno wrote six in each
+    assert menu.count('<span class="muted">1</span>') == 1  # the default source's one
+    audit = admin_client.get(f"{base('archive')}audit/").content.decode()
+    assert [href for href, _ in menu_links(audit)] == ["/sessions/audit/"] + [
+        f"{base(config['id'])}audit/" for config in several_sources.configs
+    ]
+
+
+def test_dashboard_user_grants_a_role_per_source(several_sources, client):
+    from django.contrib.auth.models import User
+    from django.core.management import CommandError, call_command
+
+    call_command("dashboard_user", "ana", "--role", "editor", "--source", "support", "--password", "pw-ana-1")
+    call_command("dashboard_user", "ana", "--role", "viewer", "--source", "archive", "--keep-password")
+    ana = User.objects.get(username="ana")
+    assert not ana.is_superuser and not ana.is_staff
+    assert ana.get_all_permissions() == {
+        "agno_sources.view_session_support",
+        "agno_sources.change_session_support",
+        "agno_sources.view_session_archive",
+    }
+    client.force_login(ana)
+    html = client.get(base("archive")).content.decode()
+    assert [name for _, name in menu_links(html)] == ["Support agent", "Archive (2.x)"]  # not the others
+    assert client.get("/sessions/").status_code == 403
+    row = stored("support", "support-agent-weather")
+    edit = {"session_name": "By ana", "updated_at": row.updated_at}
+    assert client.post(f"{base('support')}support-agent-weather/edit/", edit).status_code == 302
+    row = stored("archive", "archive-agent-weather")
+    edit = {"session_name": "By ana", "updated_at": row.updated_at}
+    assert client.post(f"{base('archive')}archive-agent-weather/edit/", edit).status_code == 403
+    # Again with another role: that source's permissions are replaced, the others kept.
+    call_command("dashboard_user", "ana", "--role", "admin", "--source", "archive", "--keep-password")
+    ana = User.objects.get(username="ana")
+    assert {p for p in ana.get_all_permissions() if "archive" in p} == {
+        "agno_sources.view_session_archive",
+        "agno_sources.change_session_archive",
+        "agno_sources.delete_session_archive",
+    }
+    assert "agno_sources.change_session_support" in ana.get_all_permissions() and not ana.is_superuser
+    with pytest.raises(CommandError, match=r"There is no source 'nope' \(known: default, support, archive"):
+        call_command("dashboard_user", "ana", "--source", "nope")
+
+
+def test_per_source_permissions_are_managed_in_the_django_admin(several_sources, admin_client):
+    from django.contrib.auth.models import User
+
+    ana = make_user("ana")
+    html = admin_client.get(f"/admin/auth/user/{ana.pk}/change/").content.decode()
+    for config in several_sources.configs:
+        for action in ("view", "change", "delete"):
+            assert f"Agno sources | session ({config['name']}) | Can {action} session ({config['name']})" in html
+    permission = get_source("archive").permission("view")
+    assert not User.objects.get(pk=ana.pk).has_perm(permission)
