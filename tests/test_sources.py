@@ -231,3 +231,96 @@ def test_per_source_permissions_are_managed_in_the_django_admin(several_sources,
             assert f"Agno sources | session ({config['name']}) | Can {action} session ({config['name']})" in html
     permission = get_source("archive").permission("view")
     assert not User.objects.get(pk=ana.pk).has_perm(permission)
+
+
+def database_url(connection) -> str:
+    """The dj-database-url URL of a Django connection (the test database)."""
+    settings_dict = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings_dict['NAME']}"
+    auth = settings_dict["USER"] + (f":{settings_dict['PASSWORD']}" if settings_dict["PASSWORD"] else "")
+    return f"postgres://{auth}@{settings_dict['HOST'] or 'localhost'}:{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+
+
+def discover(url: str) -> tuple[list[str], str]:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("agno_sources", "discover", url, stdout=out)
+    report, toml = out.getvalue().split("\nFor the sources file (AGNO_SOURCES_FILE):\n")
+    return report.splitlines(), toml
+
+
+def test_discover_finds_exactly_the_agno_session_tables_and_prints_their_toml(several_sources):
+    from django.db import connections
+
+    from sessions_ui.source_config import parse_sources
+
+    archive_file = connections["agno-archive"].settings_dict["NAME"]
+    report, toml = discover(f"sqlite:///{archive_file}")
+    assert report == ["agno_sessions  layout 2.x  no runs table  6 sessions"]  # agno 2.9.0 keeps runs inline
+    [spec] = parse_sources(toml, {})
+    assert (spec.url, spec.schema, spec.session_table, spec.runs_table) == (
+        f"sqlite:///{archive_file}",
+        None,
+        "agno_sessions",
+        "agno_runs",
+    )
+
+    connection = connections["default"]
+    report, toml = discover(database_url(connection))
+    support_schema = several_sources.configs[0]["schema"]  # the default source's: "ai" on PostgreSQL
+    schema = f"{support_schema}." if support_schema else ""
+    assert f"{schema}support_sessions  layout 3.x  runs table support_sessions_runs  6 sessions" in report
+    assert any(line.startswith(f"{schema}agno_sessions  ") for line in report)  # the default source's, made by migrate
+    if connection.vendor == "postgresql":
+        assert "lab.agno_sessions  layout 3.x  runs table agno_runs  6 sessions" in report
+    tables = [line.split()[0] for line in report]
+    assert all(table.endswith("sessions") for table in tables), tables  # no runs, auth or cache table
+    specs = parse_sources(toml, {"AGNO_DISCOVERED_URL": database_url(connection)})
+    assert {spec.session_table for spec in specs} >= {"support_sessions", "agno_sessions"}
+    [support] = [spec for spec in specs if spec.session_table == "support_sessions"]
+    assert support.runs_table == "support_sessions_runs" and (support.schema or "") == schema.rstrip(".")
+
+
+def test_discover_tells_a_mixed_layout(several_sources, fake_openai_url, tmp_path):
+    from tests.agno import AGNO_VERSIONS, AgnoDb, write_with_agno
+
+    mixed = tmp_path / "mixed.db"
+    db = AgnoDb(f"sqlite:///{mixed}", None, "agno_sessions", "agno_runs")
+    for version in AGNO_VERSIONS:  # 2.x writes a run inline, then 3.x adds one in agno_runs
+        write_with_agno(version, db, fake_openai_url, "agent", "both", "weather-agent", "ada@example.com", "Weather?")
+    report, _ = discover(f"sqlite:///{mixed}")
+    assert report == ["agno_sessions  layout mixed  runs table agno_runs  1 sessions"]
+
+
+def test_discover_refuses_an_unreadable_url(several_sources):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="Cannot read"):
+        discover("postgres://nobody@127.0.0.1:1/nothing")
+
+
+def test_agno_sources_list_and_agno_indexes_per_source(several_sources):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("agno_sources", "list", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("default  ") and lines[0].endswith("/sessions/")
+    assert any(
+        line.startswith(
+            "archive  'Archive (2.x)'  database agno-archive  table agno_sessions  runs agno_runs  sessions 6"
+        )
+        for line in lines
+    )
+    out = StringIO()
+    call_command("agno_indexes", "--source", "archive", "--apply", stdout=out)
+    with get_source("archive").connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'agno_sessions'")
+        indexes = {row[0] for row in cursor.fetchall()}
+    assert any("user_id" in name for name in indexes), indexes
