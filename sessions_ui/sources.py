@@ -10,6 +10,7 @@ instead of reading the settings itself.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,12 +19,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_permission_codename
-from django.db import connections
+from django.db import OperationalError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 from django.http import Http404
+from django.shortcuts import render
 from django.urls import reverse as django_reverse
 
+logger = logging.getLogger(__name__)
 # The pages of a source other than the default one (config/urls.py).
 SOURCE_PATH = re.compile(r"/sources/([^/]*)/")
 
@@ -168,7 +171,8 @@ class SourceMiddleware:
     """Reads a request's source from its URL: /sources/<id>/... that source, any other path the default one.
 
     A source the user may not view answers 404, as an unknown id does: its existence is not revealed.
-    Anonymous requests for any /sources/ path go to the login page first, known id or not.
+    Anonymous requests for any /sources/ path go to the login page first, known id or not. A source
+    whose database does not answer answers 503 on its pages, which say so; the others keep working.
     """
 
     def __init__(self, get_response):
@@ -185,8 +189,18 @@ class SourceMiddleware:
         source = get_source(match[1])
         if source is None or source.is_default or not source.visible_to(request.user):
             raise Http404("There is no such source.")
+        request.source = source
         with using_source(source):
             return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        source = getattr(request, "source", None)
+        if source is None or not isinstance(exception, OperationalError):
+            return None
+        logger.warning("Source %s: its database does not answer: %s", source.id, exception)
+        response = render(request, "sessions_ui/source_down.html", {"down": source}, status=503)
+        response["Retry-After"] = "30"
+        return response
 
 
 def create_source_permissions(using: str = "default", **kwargs) -> None:

@@ -8,6 +8,8 @@ on PostgreSQL, `lab` (agno 3.1.10 in schema `lab`). The default source stays at 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote
 
 import pytest
@@ -324,3 +326,54 @@ def test_agno_sources_list_and_agno_indexes_per_source(several_sources):
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'agno_sessions'")
         indexes = {row[0] for row in cursor.fetchall()}
     assert any("user_id" in name for name in indexes), indexes
+
+
+@contextmanager
+def database_added(alias: str, database: dict) -> Iterator[None]:
+    """A connection under `alias` for the test's body only, outside its transaction (it may be down).
+
+    Not in connections.settings: Django's TestCase refuses connections to configured aliases that the
+    test did not declare, and declaring a down database would fail the test's set-up.
+    """
+    from django.db import connections
+    from django.db.utils import load_backend
+
+    settings_dict = connections.configure_settings({"default": database})["default"]
+    connection = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, alias)
+    setattr(connections._connections, alias, connection)
+    try:
+        yield
+    finally:
+        connection.close()
+        delattr(connections._connections, alias)
+
+
+def test_a_source_whose_database_is_down_says_so_and_the_others_work(agno_sources_written, admin_client):
+    from tests.agno.fixtures import sources_configured
+
+    nobody_listens = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "agno",
+        "USER": "agno",
+        "HOST": "127.0.0.1",
+        "PORT": "1",
+    }
+    down = {"id": "down", "name": "Staging", "alias": "agno-down", "schema": "ai",
+            "session_table": "agno_sessions", "runs_table": "agno_runs"}  # fmt: skip
+    with database_added("agno-down", nobody_listens), sources_configured([*agno_sources_written.configs, down]):
+        for path in ("", "some-session/", "some-session/edit/", "users/ada@example.com/", "some-session/export/"):
+            response = admin_client.get(f"{base('down')}{path}")
+            assert response.status_code == 503, path
+            html = response.content.decode()
+            assert "<h1>Staging is unavailable</h1>" in html and response["Retry-After"] == "30"
+            assert f'href="{base("down")}"' in html  # try again
+        response = admin_client.post(f"{base('down')}some-session/delete/", {"confirm": "yes"})
+        assert response.status_code == 503
+        # Its audit log is in the dashboard's database: still there.
+        assert admin_client.get(f"{base('down')}audit/").status_code == 200
+        for url in ("/sessions/", base("support"), base("archive")):
+            html = admin_client.get(url).content.decode()
+            assert menu_links(html)[-1] == (base("down"), "Staging")
+            menu = html.split('<details class="source-menu">', 1)[1].split("</details>", 1)[0]
+            assert menu.count('<span class="badge error">down</span>') == 1
+            assert menu.count('<span class="muted">6</span>') == len(agno_sources_written.configs)
