@@ -377,3 +377,18 @@ def test_a_source_whose_database_is_down_says_so_and_the_others_work(agno_source
             menu = html.split('<details class="source-menu">', 1)[1].split("</details>", 1)[0]
             assert menu.count('<span class="badge error">down</span>') == 1
             assert menu.count('<span class="muted">6</span>') == len(agno_sources_written.configs)
+
+
+def test_the_django_admin_shows_each_sources_sessions_read_only(several_sources, admin_client):
+    for source_id in source_ids(several_sources):
+        changelist = admin_client.get(f"/admin/agno_sources/session_{source_id}/").content.decode()
+        assert f"{source_id}-agent-weather" in changelist and "6 sessions" in changelist
+        assert "default-only" not in changelist
+        row = stored(source_id, f"{source_id}-agent-weather")
+        change = admin_client.get(f"/admin/agno_sources/session_{source_id}/{quote(row.pk)}/change/").content.decode()
+        assert f'href="{base(source_id)}{source_id}-agent-weather/"' in change  # its dashboard page
+        assert "Lisbon weather" in change
+        runs_link = f"/admin/agno_sources/run_{source_id}/?session_id={source_id}-agent-weather"
+        assert (runs_link in change) == has_runs_table(get_source(source_id))
+    index = admin_client.get("/admin/").content.decode()
+    assert "Agno sources" in index and "Sessions (Archive (2.x))" in index

@@ -172,9 +172,11 @@ def sources_configured(configs: list[dict]) -> Iterator[None]:
 
     import config.urls
     from sessions_ui import sources
+    from sessions_ui.admin import register_sources
 
     def rebuild(others: list[dict]) -> None:
         sources.build_sources(others)
+        register_sources()
         importlib.reload(config.urls)
         clear_url_caches()
         cache.clear()
