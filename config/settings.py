@@ -11,7 +11,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from sessions_ui.source_config import DEFAULT_SESSION_TABLE, agno_runs_table
+from sessions_ui.source_config import SourceConfigError, database_aliases, env_source, read_sources_file
 
 # The clone's top folder, or sessions_ui/ once installed from the wheel (pyproject.toml puts config/,
 # templates/ and static/ inside the app package): templates/ and static/ are in it either way.
@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "sessions_ui",
+    "sessions_ui.apps.SourcesConfig",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "sessions_ui.sources.SourceMiddleware",  # which source a request reads: after the login is known
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -127,6 +129,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sessions_ui.read_only.context",
+                "sessions_ui.source_menu.source_menu",
             ],
         },
     },
@@ -155,6 +158,15 @@ def database_config(url: str, *, read_only: bool = False) -> dict:
     return config
 
 
+# The Agno session tables shown (sources/source_config.py): AGNO_SOURCES_FILE lists them, else the
+# AGNO_* variables define one. One database alias per distinct database: `default` is the dashboard's.
+AGNO_SOURCES_FILE = os.environ.get("AGNO_SOURCES_FILE", "")
+try:
+    _source_specs = read_sources_file(AGNO_SOURCES_FILE, os.environ) if AGNO_SOURCES_FILE else [env_source(os.environ)]
+except SourceConfigError as error:
+    raise ImproperlyConfigured(str(error)) from None
+_source_aliases = database_aliases(_source_specs)
+
 DATABASES = {
     "default": database_config(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
@@ -166,12 +178,38 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif os.environ.get("TEST_DATABASE_NAME"):
     # Lets parallel test runs on one PostgreSQL server use test databases of their own.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
-# READ_ONLY=1 (sessions-ui serve --read-only): nobody edits or deletes (sessions_ui/read_only.py), and a
-# separate Agno database is opened read-only where the driver allows it.
+# READ_ONLY=1 (sessions-ui serve --read-only): nobody edits or deletes (sessions_ui/read_only.py), and the
+# sources' own databases are opened read-only where the driver allows it.
 READ_ONLY = env_bool("READ_ONLY", False)
-if os.environ.get("AGNO_DATABASE_URL"):
-    DATABASES["agno"] = database_config(os.environ["AGNO_DATABASE_URL"], read_only=READ_ONLY)
-AGNO_DB_ALIAS = "agno" if "agno" in DATABASES else "default"
+for _spec in _source_specs:
+    if _spec.url and _source_aliases[_spec.id] not in DATABASES:
+        DATABASES[_source_aliases[_spec.id]] = database_config(_spec.url, read_only=READ_ONLY)
+
+
+def _source_schema(spec) -> str:
+    """Its PostgreSQL schema (Agno's PostgresDb default: "ai"); SQLite has none."""
+    is_postgres = DATABASES[_source_aliases[spec.id]]["ENGINE"] == "django.db.backends.postgresql"
+    return (spec.schema or "ai") if is_postgres else ""
+
+
+AGNO_SOURCES = [
+    {
+        "id": spec.id,
+        "name": spec.name,
+        "alias": _source_aliases[spec.id],
+        "schema": _source_schema(spec),
+        "session_table": spec.session_table,
+        "runs_table": spec.runs_table,
+    }
+    for spec in _source_specs
+]
+# The first source is the default one (its pages are /sessions/...): these name it.
+AGNO_SOURCE_ID = AGNO_SOURCES[0]["id"]
+AGNO_SOURCE_NAME = AGNO_SOURCES[0]["name"]
+AGNO_DB_ALIAS = AGNO_SOURCES[0]["alias"]
+AGNO_DB_SCHEMA = AGNO_SOURCES[0]["schema"]
+AGNO_SESSION_TABLE = AGNO_SOURCES[0]["session_table"]
+AGNO_RUNS_TABLE = AGNO_SOURCES[0]["runs_table"]
 DATABASE_ROUTERS = ["sessions_ui.routers.AgnoRouter"]
 
 # One cache for every instance (filter choices, which Agno tables exist, list bounds): Django's
@@ -197,13 +235,6 @@ def cache_config(url: str) -> dict:
 CACHES = {
     "default": {**cache_config(os.environ.get("CACHE_URL", "")), "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "")}
 }
-
-AGNO_SESSION_TABLE = os.environ.get("AGNO_SESSION_TABLE") or DEFAULT_SESSION_TABLE
-# Agno's own rule unless set: "<session table>_runs" for a custom session table (sessions_ui/source_config.py).
-AGNO_RUNS_TABLE = os.environ.get("AGNO_RUNS_TABLE") or agno_runs_table(AGNO_SESSION_TABLE)
-AGNO_SOURCE_NAME = os.environ.get("AGNO_SOURCE_NAME", "")
-_agno_is_postgres = DATABASES[AGNO_DB_ALIAS]["ENGINE"] == "django.db.backends.postgresql"
-AGNO_DB_SCHEMA = os.environ.get("AGNO_DB_SCHEMA", "ai") if _agno_is_postgres else ""
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -138,6 +138,41 @@ class AgnoRun(RunColumns):
         db_table = qualified_table(settings.AGNO_RUNS_TABLE)
 
 
+# The models of the other sources (AGNO_SOURCES_FILE), built at start-up by sessions_ui.sources, one
+# pair per source. Their app label has no migrations: a source is configuration, not schema, so adding
+# one needs no migration and `makemigrations` never sees them; their permissions are made on post_migrate.
+SOURCES_APP_LABEL = "agno_sources"
+_built: dict[tuple, tuple[type[models.Model], type[models.Model]]] = {}
+
+
+def source_models(
+    source_id: str, name: str, alias: str, schema: str, session_table: str, runs_table: str
+) -> tuple[type[SessionColumns], type[RunColumns]]:
+    """The unmanaged Session and Run models of one source (the same classes again for the same arguments)."""
+    key = (source_id, name, alias, schema, session_table, runs_table)
+    if key in _built:
+        return _built[key]
+    pair = []
+    for base, kind, table in ((SessionColumns, "session", session_table), (RunColumns, "run", runs_table)):
+        meta = type(
+            "Meta",
+            (base.Meta,),
+            {
+                "app_label": SOURCES_APP_LABEL,
+                "managed": False,
+                "db_table": qualified_table(table, schema),
+                "verbose_name": f"{kind} ({name})",
+                "verbose_name_plural": f"{kind}s ({name})",
+                # Only the session model's view/change/delete guard pages (sessions_ui.sources.Source.permission).
+                "default_permissions": ("view", "change", "delete") if kind == "session" else (),
+            },
+        )
+        attributes = {"Meta": meta, "__module__": __name__, "source_alias": alias, "source_id": source_id}
+        pair.append(type(f"{kind}_{source_id}", (base,), attributes))
+    _built[key] = (pair[0], pair[1])
+    return _built[key]
+
+
 class InlineRunStats(models.Model):
     """What the list shows of one session's inline (Agno 2.x) runs, counted once per version of its row.
 

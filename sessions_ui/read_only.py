@@ -15,11 +15,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 WRITE_PERMISSIONS = frozenset({"sessions_ui.change_agnosession", "sessions_ui.delete_agnosession"})
+WRITE_ACTIONS = frozenset({"change", "delete"})  # views.dashboard_view's actions on a source's sessions
 REFUSAL = "This dashboard is read-only: nothing can be edited or deleted."
 
 
-def writes(permissions: Iterable[str]) -> bool:
-    return bool(WRITE_PERMISSIONS.intersection(permissions))
+def writes(actions: Iterable[str]) -> bool:
+    return bool(WRITE_ACTIONS.intersection(actions))
 
 
 def refuse_when_read_only(view: Callable) -> Callable:

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required, user_passes_test
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,9 +31,10 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-CAN_VIEW = ("sessions_ui.view_agnosession",)
-CAN_CHANGE = (*CAN_VIEW, "sessions_ui.change_agnosession")
-CAN_DELETE = (*CAN_VIEW, "sessions_ui.delete_agnosession")
+# What a view needs on its source's sessions (sources.Source.permission).
+CAN_VIEW = ("view",)
+CAN_CHANGE = (*CAN_VIEW, "change")
+CAN_DELETE = (*CAN_VIEW, "delete")
 # The request headers a view's answer depends on: a whole page or a fragment (render_page), and which one.
 PAGE_OR_FRAGMENT = ("HX-Request", "HX-History-Restore-Request")
 WHICH_FRAGMENT = (*PAGE_OR_FRAGMENT, "HX-Target")
@@ -40,12 +42,19 @@ SHOWN_IN_CONFIRMATION = 100
 RUNS_PER_PAGE = 50
 
 
-def dashboard_view(permissions: tuple[str, ...] = CAN_VIEW, *, methods: tuple[str, ...] = ("GET",)) -> Callable:
-    """Every view's guard: the methods it answers, a logged-in user (else the login page), the permissions (else 403)."""
+def dashboard_view(actions: tuple[str, ...] = CAN_VIEW, *, methods: tuple[str, ...] = ("GET",)) -> Callable:
+    """Every view's guard: the methods it answers, a logged-in user (else the login page), the permissions
+    to these actions on the current source's sessions (else 403)."""
+
+    def may(user) -> bool:
+        source = current_source()
+        if not user.has_perms([source.permission(action) for action in actions]):
+            raise PermissionDenied
+        return True
 
     def decorate(view: Callable) -> Callable:
-        guarded = permission_required(permissions, raise_exception=True)(view)
-        if read_only.writes(permissions):
+        guarded = user_passes_test(may)(view)
+        if read_only.writes(actions):
             guarded = read_only.refuse_when_read_only(guarded)
         return require_http_methods(list(methods))(login_required(guarded))
 
