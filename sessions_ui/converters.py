@@ -9,6 +9,8 @@ database here; the route URLs (export, edit, delete, runs) pay one primary-key l
 
 from __future__ import annotations
 
+from django.db import Error
+
 from sessions_ui.sources import current_source
 
 # Keep in step with the `<session_id>/<suffix>/` routes in urls.py.
@@ -50,7 +52,12 @@ class ClaimedSessionIdConverter(SessionIdConverter):
         readings = route_readings(value)
         if readings is None:
             raise ValueError("not a route path: left to the patterns below")
-        found = set(current_source().Session.objects.filter(pk__in=[value, *readings]).values_list("pk", flat=True))
+        try:
+            found = set(current_source().Session.objects.filter(pk__in=[value, *readings]).values_list("pk", flat=True))
+        except Error as error:
+            # Resolving a URL is no place for a database fault: the route's view meets it again and
+            # answers with the fault page (sessions_ui/faults.py).
+            raise ValueError("the database cannot tell: the route reading is tried") from error
         if value not in found or found.intersection(readings):
             raise ValueError("the route reading wins")
         return value

@@ -335,8 +335,9 @@ class SessionEditForm(forms.Form):
                     raise StaleEdit(self.row.pk)
                 log(user, [(row.pk, self.session.display_name)], CHANGE, self.change_message)
         except OperationalError as error:
-            # SQLite refuses our write when another connection wrote the database since we read it.
-            if connection.vendor != "sqlite":
+            # SQLite refuses our write when another connection wrote the database since we read it
+            # ("database is locked"); any other error (a dropped column, say) is a fault (faults.py).
+            if connection.vendor != "sqlite" or "locked" not in str(error):
                 raise
             raise StaleEdit(self.row.pk) from error
         return list(self.changes)
