@@ -51,7 +51,7 @@ def _sqlstate(error: Error) -> str:
     return getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None) or ""
 
 
-def _url_of(alias: str) -> str:
+def database_url(alias: str) -> str:
     """A connection's database as a URL without its password (what DATABASE_URL / AGNO_DATABASE_URL say)."""
     config = settings.DATABASES[alias]
     if config["ENGINE"].endswith("sqlite3"):
@@ -62,9 +62,9 @@ def _url_of(alias: str) -> str:
 
 
 def _url_settings(source) -> list[tuple[str, str]]:
-    urls = [("DATABASE_URL", _url_of("default"))]
+    urls = [("DATABASE_URL", database_url("default"))]
     if source.alias != "default":
-        urls.append(("AGNO_DATABASE_URL", _url_of(source.alias)))
+        urls.append(("AGNO_DATABASE_URL", database_url(source.alias)))
     return urls
 
 
