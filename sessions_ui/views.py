@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from functools import wraps
 from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -44,7 +46,17 @@ def dashboard_view(permissions: tuple[str, ...] = CAN_VIEW, *, methods: tuple[st
 
     def decorate(view: Callable) -> Callable:
         guarded = login_required(permission_required(permissions, raise_exception=True)(view))
-        return require_http_methods(list(methods))(guarded)
+
+        @wraps(view)
+        def login_first(request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
+            # An htmx request whose login expired: the whole page goes to the login (and back to the
+            # page, not to the fragment), instead of the login form being swapped into the results.
+            if request.htmx and not request.user.is_authenticated:
+                back = request.htmx.current_url_abs_path or request.get_full_path()
+                return HttpResponseClientRedirect(redirect_to_login(back)["Location"])
+            return guarded(request, *args, **kwargs)
+
+        return require_http_methods(list(methods))(login_first)
 
     return decorate
 
