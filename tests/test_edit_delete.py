@@ -402,6 +402,67 @@ def test_agno_write_between_our_read_and_our_update_is_not_lost(editor_client, s
     assert not LogEntry.objects.exists()
 
 
+def loaded_form(client: Client, session_id: str) -> dict[str, str]:
+    """The hidden fields of the edit form as the browser got it."""
+    html = client.get(edit_url(session_id)).content.decode()
+    return {
+        name: unescape(re.search(rf'name="{name}" value="([^"]*)"', html).group(1))
+        for name in ("updated_at", "version")
+    }
+
+
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("session_data", {**SESSION_DATA, "session_state": {"city": "Porto"}}),
+        ("metadata", {"source": "agno", "same": "second"}),
+        ("summary", {"summary": "Written by Agno in the same second."}),
+    ],
+)
+def test_a_write_in_the_same_second_as_the_form_was_loaded_is_not_overwritten(editor_client, session, column, value):
+    """Agno's updated_at is in whole seconds: a write in the same second leaves it as the form has it."""
+    hidden = loaded_form(editor_client, session.session_id)
+    agno_write(session.session_id, **{column: value})  # updated_at unchanged: the same second
+    before = raw_row(session.session_id)
+    response = editor_client.post(edit_url(session.session_id), hidden | {"session_name": "Mine", "metadata": "{}"})
+    assert response.status_code == 409
+    assert "Not saved: this session changed" in unescape(response.content.decode())
+    assert raw_row(session.session_id) == before
+    assert not LogEntry.objects.exists()
+
+
+def test_a_second_admins_edit_in_the_same_second_is_not_overwritten(editor_client, session, client):
+    first, second = loaded_form(editor_client, session.session_id), loaded_form(editor_client, session.session_id)
+    assert editor_client.post(edit_url(session.session_id), first | {"session_name": "First"}).status_code == 302
+    agno_write(session.session_id, updated_at=session.updated_at)  # as if the clock had not moved
+    response = editor_client.post(edit_url(session.session_id), second | {"session_state": '{"second": 1}'})
+    assert response.status_code == 409
+    assert stored(session.session_id, "session_data")["session_name"] == "First"
+    assert stored(session.session_id, "session_data")["session_state"] == SESSION_DATA["session_state"]
+
+
+def test_the_update_itself_refuses_a_same_second_write_after_our_check(editor_client, session, monkeypatch):
+    """The stored values checked are the UPDATE's condition: a write between the check and the UPDATE is refused."""
+    hidden = loaded_form(editor_client, session.session_id)
+    columns = SessionEditForm._columns
+
+    def agno_writes_meanwhile(form, row):
+        agno_write(session.session_id, metadata={"agno": "same second"})
+        return columns(form, row)
+
+    monkeypatch.setattr(SessionEditForm, "_columns", agno_writes_meanwhile)
+    response = editor_client.post(edit_url(session.session_id), hidden | {"session_name": "Mine"})
+    assert response.status_code == 409
+    assert stored(session.session_id, "session_data")["session_name"] == "Lisbon weather"
+
+
+def test_an_edit_with_the_loaded_version_still_saves(editor_client, session):
+    hidden = loaded_form(editor_client, session.session_id)
+    response = editor_client.post(edit_url(session.session_id), hidden | {"session_name": "Renamed"})
+    assert response.status_code == 302
+    assert stored(session.session_id, "session_data")["session_name"] == "Renamed"
+
+
 def test_edit_of_a_session_that_is_gone_is_a_message_not_an_error(editor_client, session):
     response = editor_client.get(edit_url("no such session"), follow=True)
     assert response.status_code == 200
