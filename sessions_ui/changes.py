@@ -67,8 +67,8 @@ def names_and_runs(session_data: dict[str, Any]) -> dict[str, tuple[str, int | N
     }
 
 
-def delete_sessions(sessions: QuerySet, user) -> tuple[list[str], int]:
-    """Delete the sessions and their Agno 3.x runs rows in one transaction.
+def delete_sessions(sessions: QuerySet | list[str], user) -> tuple[list[str], int]:
+    """Delete the sessions (a queryset, or their ids) and their Agno 3.x runs rows in one transaction.
 
     Returns the names of the sessions deleted and how many (top-level) runs went with them. The
     runs rows go explicitly: SQLite only enforces their foreign key when asked to.
@@ -77,7 +77,7 @@ def delete_sessions(sessions: QuerySet, user) -> tuple[list[str], int]:
     runs_deleted = 0
     source = current_source()
     with transaction.atomic(using=source.alias):
-        session_ids = list(sessions.order_by().values_list("pk", flat=True))
+        session_ids = sessions if isinstance(sessions, list) else list(sessions.order_by().values_list("pk", flat=True))
         for chunk in _chunks(session_ids):
             chunk_sessions = source.Session.objects.filter(pk__in=chunk)
             doomed = names_and_runs(dict(chunk_sessions.values_list("pk", "session_data")))

@@ -393,12 +393,23 @@ class SessionEditForm(forms.Form):
         return columns
 
 
+def fingerprint(session_ids: list[str]) -> str:
+    """What names a set of ids (in any order) in a confirmation form: too many to carry, but checkable."""
+    return hashlib.sha256("\x00".join(sorted(session_ids)).encode()).hexdigest()[:32]
+
+
 class BulkDeleteForm(forms.Form):
-    """Which sessions a bulk delete means: the selected ids, or all that match the list's filters."""
+    """Which sessions a bulk delete means: the selected ids, or all that match the list's filters.
+
+    "All matching" is confirmed by the fingerprint of the ids its confirmation showed: the confirmed
+    delete takes exactly those ids, or none when the filters now match others (a session that arrived,
+    one that left).
+    """
 
     session_ids = forms.Field(required=False, widget=forms.MultipleHiddenInput)
     all_matching = forms.BooleanField(required=False)
     expected = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    fingerprint = forms.CharField(required=False, widget=forms.HiddenInput)
 
     filterset = None
 
@@ -428,6 +439,10 @@ class BulkDeleteForm(forms.Form):
         if self.filterset is not None:
             return self.filterset.qs
         return current_source().Session.objects.filter(pk__in=self.cleaned_data["session_ids"])
+
+    def matching_ids(self) -> list[str]:
+        """The ids that all the matching sessions are now (read once: what the fingerprint is checked on)."""
+        return list(self.filterset.qs.order_by().values_list("pk", flat=True))
 
     def selection(self) -> list[tuple[str, str]]:
         """The fields that name this selection besides the list's parameters, for the confirmation to send again."""

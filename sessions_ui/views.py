@@ -22,7 +22,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from sessions_ui import agno, changes, queries
-from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, StaleEdit, edit_queryset
+from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, StaleEdit, edit_queryset, fingerprint
 from sessions_ui.listing import DEFAULT_SORT, SORTS, SessionList
 from sessions_ui.sources import current_source, reverse
 
@@ -216,14 +216,18 @@ def _confirm_delete(request: HtmxHttpRequest, sessions, *, action: str, hidden, 
     return render_page(request, "sessions_ui/delete_confirm.html", "sessions_ui/delete_confirm.html#dialog", context)
 
 
-def _delete(request: HtmxHttpRequest, sessions, back: str) -> HttpResponse:
+def _delete(request: HtmxHttpRequest, sessions, back: str, *, confirmed: int = 1) -> HttpResponse:
+    """Delete `sessions` (a queryset, or the list of ids confirmed) and say what went, and what was gone already."""
     names, runs = changes.delete_sessions(sessions, request.user)
+    gone = confirmed - len(names)
     if not names:
         messages.warning(request, "Nothing was deleted: the sessions no longer exist.")
     elif len(names) == 1:
         messages.success(request, f"Deleted session “{names[0]}” and its {changes.runs_text(runs)}.")
     else:
         messages.success(request, f"Deleted {len(names)} sessions and their {changes.runs_text(runs)}.")
+    if names and gone > 0:
+        messages.info(request, f"{gone} of the {confirmed} sessions you confirmed no longer existed.")
     return _redirect(request, back)
 
 
@@ -254,25 +258,41 @@ def bulk_delete(request: HtmxHttpRequest) -> HttpResponse:
         return render_page(
             request, "sessions_ui/delete_confirm.html", "sessions_ui/delete_confirm.html#dialog", context, status=400
         )
-    sessions = form.sessions()
-    expected = form.cleaned_data["expected"]
+    selected = form.cleaned_data["session_ids"]
+    all_matching = form.cleaned_data["all_matching"]
+    confirming = request.POST.get("confirm") == "yes"
+    if confirming and not all_matching:
+        return _delete(request, form.sessions(), back.list_url, confirmed=len(selected))
+    hidden = back.parameters + form.selection()
     notice = ""
-    if request.POST.get("confirm") == "yes":
-        if expected is None or not form.cleaned_data["all_matching"] or sessions.count() == expected:
-            return _delete(request, sessions, back.list_url)
-        notice = f"The sessions matching these filters changed since you asked ({expected} then). Check again."
+    if all_matching:
+        matching = form.matching_ids()
+        hidden.append(("fingerprint", fingerprint(matching)))
+        confirmed = form.cleaned_data["fingerprint"]
+        if confirming and confirmed == fingerprint(matching):
+            # Exactly the ids the confirmation showed: not the filters again, which may match a newcomer by now.
+            return _delete(request, matching, back.list_url, confirmed=len(matching))
+        if confirming and not confirmed:
+            notice = "Nothing was deleted: a delete of all matching sessions needs the confirmation below."
+        elif confirming:
+            expected = form.cleaned_data["expected"]
+            then = "" if expected is None else f" ({expected} then, {len(matching)} now)"
+            notice = (
+                f"Nothing was deleted: the sessions matching these filters changed since you asked{then}: "
+                "sessions arrived or left. Check the ones below."
+            )
+    sessions = form.sessions()
     if not sessions.exists():
         messages.warning(request, "Nothing to delete: none of these sessions exist (any more).")
         return _redirect(request, back.list_url)
-    selected = form.cleaned_data["session_ids"]
     return _confirm_delete(
         request,
         sessions,
         action=reverse("sessions_ui:bulk_delete"),
-        hidden=back.parameters + form.selection(),
+        hidden=hidden,
         cancel_url=back.list_url,
         notice=notice,
-        missing=0 if form.cleaned_data["all_matching"] else len(selected) - sessions.count(),
+        missing=0 if all_matching else len(selected) - sessions.count(),
     )
 
 

@@ -623,7 +623,7 @@ def test_bulk_delete_of_all_matching_the_filters(deleter_client, sessions_3x):
     assert 'name="all_matching" value="1"' in html and 'name="user_id" value="ada@example.com"' in html
     assert 'name="expected" value="2"' in html
 
-    response = deleter_client.post(BULK_DELETE_URL, filters | {"confirm": "yes", "expected": "2"})
+    response = deleter_client.post(BULK_DELETE_URL, filters | {"confirm": "yes", "fingerprint": confirmed(html)})
     assert response.status_code == 302
     assert list(AgnoSession.objects.values_list("pk", flat=True)) == ["s2"]
     assert run_ids("s0") == run_ids("s1") == []
@@ -643,14 +643,69 @@ def test_bulk_confirmation_of_many_sessions_lists_the_first_and_counts_all_runs_
     assert html.count('class="badge') == 100
 
 
+def confirmed(html: str) -> str:
+    """The fingerprint of the sessions a confirmation of "all matching" showed."""
+    return re.search(r'name="fingerprint" value="([0-9a-f]+)"', html).group(1)
+
+
 def test_bulk_delete_by_filter_asks_again_when_the_matching_sessions_changed(deleter_client, sessions_3x):
+    filters = {"all_matching": "1", "user_id": "ada@example.com"}
+    shown = confirmed(deleter_client.post(BULK_DELETE_URL, filters).content.decode())
     create_session(session_id="new one", user_id="ada@example.com")
-    filters = {"all_matching": "1", "user_id": "ada@example.com", "confirm": "yes", "expected": "2"}
-    response = deleter_client.post(BULK_DELETE_URL, filters)
+    response = deleter_client.post(BULK_DELETE_URL, filters | {"confirm": "yes", "expected": "2", "fingerprint": shown})
     assert response.status_code == 200
     html = unescape(response.content.decode())
-    assert "changed since you asked" in html and "Delete 3 sessions?" in html
+    assert "changed since you asked (2 then, 3 now)" in html and "Delete 3 sessions?" in html
     assert AgnoSession.objects.count() == 4
+    assert confirmed(html) != shown
+
+
+def test_bulk_delete_by_filter_refuses_the_same_count_of_other_sessions(deleter_client, sessions_3x):
+    """One session left and another arrived: the count is the same, the sessions are not."""
+    filters = {"all_matching": "1", "user_id": "ada@example.com"}
+    shown = confirmed(deleter_client.post(BULK_DELETE_URL, filters).content.decode())
+    AgnoSession.objects.filter(pk="s0").update(user_id="someone else")
+    create_session(session_id="arrived", user_id="ada@example.com")
+    response = deleter_client.post(BULK_DELETE_URL, filters | {"confirm": "yes", "expected": "2", "fingerprint": shown})
+    assert "changed since you asked (2 then, 2 now)" in unescape(response.content.decode())
+    assert AgnoSession.objects.count() == 4
+
+
+@pytest.mark.parametrize("extra", [{}, {"expected": "2"}, {"fingerprint": ""}])
+def test_a_confirm_of_all_matching_without_its_fingerprint_deletes_nothing(deleter_client, sessions_3x, extra):
+    data = {"all_matching": "1", "user_id": "ada@example.com", "confirm": "yes", **extra}
+    response = deleter_client.post(BULK_DELETE_URL, data)
+    assert response.status_code == 200
+    assert "Nothing was deleted: a delete of all matching sessions needs the confirmation" in unescape(
+        response.content.decode()
+    )
+    assert AgnoSession.objects.count() == 3
+
+
+def test_bulk_delete_by_filter_deletes_the_confirmed_ids_not_the_filters_again(
+    deleter_client, sessions_3x, monkeypatch
+):
+    """A session that arrives between the check and the delete is not deleted: the ids checked are."""
+    from sessions_ui import changes
+
+    filters = {"all_matching": "1", "user_id": "ada@example.com"}
+    shown = confirmed(deleter_client.post(BULK_DELETE_URL, filters).content.decode())
+    delete_sessions = changes.delete_sessions
+
+    def agno_writes_meanwhile(sessions, user):
+        create_session(session_id="just arrived", user_id="ada@example.com")
+        return delete_sessions(sessions, user)
+
+    monkeypatch.setattr(changes, "delete_sessions", agno_writes_meanwhile)
+    response = deleter_client.post(BULK_DELETE_URL, filters | {"confirm": "yes", "fingerprint": shown}, follow=True)
+    assert "Deleted 2 sessions" in unescape(response.content.decode())
+    assert sorted(AgnoSession.objects.values_list("pk", flat=True)) == ["just arrived", "s2"]
+
+
+def test_bulk_delete_of_selected_ids_says_which_were_gone_already(deleter_client, sessions_3x):
+    data = {"session_ids": ["s0", "s2", "already-gone"], "confirm": "yes"}
+    html = unescape(deleter_client.post(BULK_DELETE_URL, data, follow=True).content.decode())
+    assert "Deleted 2 sessions" in html and "1 of the 3 sessions you confirmed no longer existed." in html
 
 
 def test_bulk_delete_with_invalid_filters_deletes_nothing(deleter_client, sessions_3x):
