@@ -9,16 +9,16 @@ from collections.abc import Callable
 from functools import wraps
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Page, Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render, resolve_url
+from django.utils.encoding import iri_to_uri
 from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from sessions_ui import agno, changes, queries
@@ -45,20 +45,25 @@ def dashboard_view(permissions: tuple[str, ...] = CAN_VIEW, *, methods: tuple[st
     """Every view's guard: the methods it answers, a logged-in user (else the login page), the permissions (else 403)."""
 
     def decorate(view: Callable) -> Callable:
-        guarded = login_required(permission_required(permissions, raise_exception=True)(view))
+        guarded = permission_required(permissions, raise_exception=True)(view)
 
         @wraps(view)
         def login_first(request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
-            # An htmx request whose login expired: the whole page goes to the login (and back to the
-            # page, not to the fragment), instead of the login form being swapped into the results.
-            if request.htmx and not request.user.is_authenticated:
-                back = request.htmx.current_url_abs_path or request.get_full_path()
-                return HttpResponseClientRedirect(redirect_to_login(back)["Location"])
+            if not request.user.is_authenticated:
+                return _to_login(request)
             return guarded(request, *args, **kwargs)
 
         return require_http_methods(list(methods))(login_first)
 
     return decorate
+
+
+def _to_login(request: HtmxHttpRequest) -> HttpResponse:
+    """The login page, then back. For htmx the whole page goes (HX-Redirect), and comes back to the page the
+    browser shows rather than to the fragment, instead of the login form being swapped into the results."""
+    back = QueryDict(mutable=True)
+    back["next"] = (request.htmx.current_url_abs_path if request.htmx else None) or request.get_full_path()
+    return OwnPageRedirect(f"{resolve_url(settings.LOGIN_URL)}?{back.urlencode(safe='/')}", htmx=bool(request.htmx))
 
 
 def render_page(
@@ -69,8 +74,22 @@ def render_page(
     return render(request, fragment if wants_fragment else page, context, status=status)
 
 
+class OwnPageRedirect(HttpResponse):
+    """A redirect to one of the dashboard's own URLs (from reverse()). Not Django's HttpResponseRedirect,
+    which refuses URLs over 16,384 characters as unsafe: a 10,000-character session id makes one."""
+
+    def __init__(self, url: str, *, htmx: bool = False):
+        super().__init__(status=200 if htmx else 302)
+        self["HX-Redirect" if htmx else "Location"] = iri_to_uri(url)
+
+    @property
+    def url(self) -> str:
+        return self.get("Location") or self["HX-Redirect"]
+
+
 def _redirect(request: HtmxHttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    """To `url`; for htmx the whole page goes there (HX-Redirect)."""
+    return OwnPageRedirect(url, htmx=bool(request.htmx))
 
 
 # --- The list and a user's page.
@@ -130,7 +149,7 @@ def user_sessions(request: HtmxHttpRequest, user_id: str) -> HttpResponse:
 def session_preview(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     """A row's inline expansion in the list: the summary and the first runs, loaded when expanded."""
     if not request.htmx:
-        return redirect(reverse("sessions_ui:detail", args=[session_id]))
+        return _redirect(request, reverse("sessions_ui:detail", args=[session_id]))
     row = current_source().Session.objects.only("session_id", "session_type", "summary").filter(pk=session_id).first()
     context = {"session_id": session_id, "found": row is not None}
     if row is not None:
@@ -356,7 +375,7 @@ def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
 def session_runs(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     """One page of the runs timeline: the entries appended by "load more"."""
     if not request.htmx:
-        return redirect(f"{reverse('sessions_ui:detail', args=[session_id])}?{request.GET.urlencode()}#runs")
+        return _redirect(request, f"{reverse('sessions_ui:detail', args=[session_id])}?{request.GET.urlencode()}#runs")
     page = _run_page(queries.run_timeline(session_id), request.GET.get("page"))
     if not page.object_list and not current_source().Session.objects.filter(pk=session_id).exists():
         raise Http404(f"There is no session “{session_id}”.")
@@ -370,7 +389,7 @@ def session_run(request: HtmxHttpRequest, session_id: str, run_id: str) -> HttpR
     """One run's whole content, loaded when its timeline entry is expanded."""
     if not request.htmx:
         detail = reverse("sessions_ui:detail", args=[session_id])
-        return redirect(f"{detail}?{urlencode({'run': run_id})}#run-{quote(run_id, safe='')}")
+        return _redirect(request, f"{detail}?{urlencode({'run': run_id})}#run-{quote(run_id, safe='')}")
     run = queries.run_timeline(session_id).tree(run_id)
     if run is None:
         raise Http404(f"Session “{session_id}” has no run “{run_id}”.")
