@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A database error in a view: a 503 page naming the setting to check, not a bare 500.
+    "sessions_ui.faults.DatabaseFaultMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it answers for a locked-out login
 ]
 # `sessions-ui serve --no-auth`: every request is this login (a viewer), from this machine only.

@@ -94,8 +94,8 @@ def names_and_runs(session_data: dict[str, Any]) -> dict[str, tuple[str, int | N
     }
 
 
-def delete_sessions(sessions: QuerySet, user) -> Deleted:
-    """Delete the sessions as agno 3.1.10's delete_session does, in one transaction.
+def delete_sessions(sessions: QuerySet | list[str], user) -> Deleted:
+    """Delete the sessions (a queryset, or their ids) as agno 3.1.10's delete_session does, in one transaction.
 
     The session rows, then their runs rows (in Agno's order: a PostgreSQL foreign key from Agno's
     sandbox bindings to a run lets the session's ON DELETE CASCADE remove both, not the run alone;
@@ -106,7 +106,7 @@ def delete_sessions(sessions: QuerySet, user) -> Deleted:
     records_deleted = dict.fromkeys(RECORD_NAMES, 0)
     source = current_source()
     with transaction.atomic(using=source.alias):
-        session_ids = list(sessions.order_by().values_list("pk", flat=True))
+        session_ids = sessions if isinstance(sessions, list) else list(sessions.order_by().values_list("pk", flat=True))
         for chunk in _chunks(session_ids):
             chunk_sessions = source.Session.objects.filter(pk__in=chunk)
             doomed = names_and_runs(dict(chunk_sessions.values_list("pk", "session_data")))

@@ -6,22 +6,24 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from functools import wraps
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, user_passes_test
+from django.contrib.auth.decorators import user_passes_test
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render, resolve_url
+from django.utils.encoding import iri_to_uri
 from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from sessions_ui import agno, changes, queries, read_only
-from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, StaleEdit, edit_queryset
+from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, StaleEdit, edit_queryset, fingerprint
 from sessions_ui.listing import DEFAULT_SORT, SORTS, SessionList
 from sessions_ui.sources import current_source, reverse
 from sessions_ui.templatetags.sessions_list import run_counts
@@ -56,9 +58,24 @@ def dashboard_view(actions: tuple[str, ...] = CAN_VIEW, *, methods: tuple[str, .
         guarded = user_passes_test(may)(view)
         if read_only.writes(actions):
             guarded = read_only.refuse_when_read_only(guarded)
-        return require_http_methods(list(methods))(login_required(guarded))
+
+        @wraps(view)
+        def login_first(request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return _to_login(request)
+            return guarded(request, *args, **kwargs)
+
+        return require_http_methods(list(methods))(login_first)
 
     return decorate
+
+
+def _to_login(request: HtmxHttpRequest) -> HttpResponse:
+    """The login page, then back. For htmx the whole page goes (HX-Redirect), and comes back to the page the
+    browser shows rather than to the fragment, instead of the login form being swapped into the results."""
+    back = QueryDict(mutable=True)
+    back["next"] = (request.htmx.current_url_abs_path if request.htmx else None) or request.get_full_path()
+    return OwnPageRedirect(f"{resolve_url(settings.LOGIN_URL)}?{back.urlencode(safe='/')}", htmx=bool(request.htmx))
 
 
 def render_page(
@@ -69,8 +86,22 @@ def render_page(
     return render(request, fragment if wants_fragment else page, context, status=status)
 
 
+class OwnPageRedirect(HttpResponse):
+    """A redirect to one of the dashboard's own URLs (from reverse()). Not Django's HttpResponseRedirect,
+    which refuses URLs over 16,384 characters as unsafe: a 10,000-character session id makes one."""
+
+    def __init__(self, url: str, *, htmx: bool = False):
+        super().__init__(status=200 if htmx else 302)
+        self["HX-Redirect" if htmx else "Location"] = iri_to_uri(url)
+
+    @property
+    def url(self) -> str:
+        return self.get("Location") or self["HX-Redirect"]
+
+
 def _redirect(request: HtmxHttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    """To `url`; for htmx the whole page goes there (HX-Redirect)."""
+    return OwnPageRedirect(url, htmx=bool(request.htmx))
 
 
 # --- The list and a user's page.
@@ -141,7 +172,7 @@ def user_sessions(request: HtmxHttpRequest, user_id: str) -> HttpResponse:
 def session_preview(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     """A row's inline expansion in the list: the summary and the first runs, loaded when expanded."""
     if not request.htmx:
-        return redirect(reverse("sessions_ui:detail", args=[session_id]))
+        return _redirect(request, reverse("sessions_ui:detail", args=[session_id]))
     row = current_source().Session.objects.only("session_id", "session_type", "summary").filter(pk=session_id).first()
     context = {"session_id": session_id, "found": row is not None}
     if row is not None:
@@ -230,14 +261,18 @@ def _confirm_delete(request: HtmxHttpRequest, sessions, *, action: str, hidden, 
     return render_page(request, "sessions_ui/delete_confirm.html", "sessions_ui/delete_confirm.html#dialog", context)
 
 
-def _delete(request: HtmxHttpRequest, sessions, back: str) -> HttpResponse:
+def _delete(request: HtmxHttpRequest, sessions, back: str, *, confirmed: int = 1) -> HttpResponse:
+    """Delete `sessions` (a queryset, or the list of ids confirmed) and say what went, and what was gone already."""
     deleted = changes.delete_sessions(sessions, request.user)
+    gone = confirmed - len(deleted.names)
     if not deleted.names:
         messages.warning(request, "Nothing was deleted: the sessions no longer exist.")
     elif len(deleted.names) == 1:
         messages.success(request, f"Deleted session “{deleted.names[0]}” and its {deleted.text}.")
     else:
         messages.success(request, f"Deleted {len(deleted.names)} sessions and their {deleted.text}.")
+    if deleted.names and gone > 0:
+        messages.info(request, f"{gone} of the {confirmed} sessions you confirmed no longer existed.")
     return _redirect(request, back)
 
 
@@ -268,25 +303,41 @@ def bulk_delete(request: HtmxHttpRequest) -> HttpResponse:
         return render_page(
             request, "sessions_ui/delete_confirm.html", "sessions_ui/delete_confirm.html#dialog", context, status=400
         )
-    sessions = form.sessions()
-    expected = form.cleaned_data["expected"]
+    selected = form.cleaned_data["session_ids"]
+    all_matching = form.cleaned_data["all_matching"]
+    confirming = request.POST.get("confirm") == "yes"
+    if confirming and not all_matching:
+        return _delete(request, form.sessions(), back.list_url, confirmed=len(selected))
+    hidden = back.parameters + form.selection()
     notice = ""
-    if request.POST.get("confirm") == "yes":
-        if expected is None or not form.cleaned_data["all_matching"] or sessions.count() == expected:
-            return _delete(request, sessions, back.list_url)
-        notice = f"The sessions matching these filters changed since you asked ({expected} then). Check again."
+    if all_matching:
+        matching = form.matching_ids()
+        hidden.append(("fingerprint", fingerprint(matching)))
+        confirmed = form.cleaned_data["fingerprint"]
+        if confirming and confirmed == fingerprint(matching):
+            # Exactly the ids the confirmation showed: not the filters again, which may match a newcomer by now.
+            return _delete(request, matching, back.list_url, confirmed=len(matching))
+        if confirming and not confirmed:
+            notice = "Nothing was deleted: a delete of all matching sessions needs the confirmation below."
+        elif confirming:
+            expected = form.cleaned_data["expected"]
+            then = "" if expected is None else f" ({expected} then, {len(matching)} now)"
+            notice = (
+                f"Nothing was deleted: the sessions matching these filters changed since you asked{then}: "
+                "sessions arrived or left. Check the ones below."
+            )
+    sessions = form.sessions()
     if not sessions.exists():
         messages.warning(request, "Nothing to delete: none of these sessions exist (any more).")
         return _redirect(request, back.list_url)
-    selected = form.cleaned_data["session_ids"]
     return _confirm_delete(
         request,
         sessions,
         action=reverse("sessions_ui:bulk_delete"),
-        hidden=back.parameters + form.selection(),
+        hidden=hidden,
         cancel_url=back.list_url,
         notice=notice,
-        missing=0 if form.cleaned_data["all_matching"] else len(selected) - sessions.count(),
+        missing=0 if all_matching else len(selected) - sessions.count(),
     )
 
 
@@ -361,7 +412,7 @@ def _compactions_context(session_id: str, opened: str = "") -> dict:
 def session_runs(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     """One page of the runs timeline: the entries appended by "load more"."""
     if not request.htmx:
-        return redirect(f"{reverse('sessions_ui:detail', args=[session_id])}?{request.GET.urlencode()}#runs")
+        return _redirect(request, f"{reverse('sessions_ui:detail', args=[session_id])}?{request.GET.urlencode()}#runs")
     page = _run_page(queries.run_timeline(session_id), request.GET.get("page"))
     if not page.object_list and not current_source().Session.objects.filter(pk=session_id).exists():
         raise Http404(f"There is no session “{session_id}”.")
@@ -376,7 +427,7 @@ def session_run(request: HtmxHttpRequest, session_id: str, run_id: str) -> HttpR
     """One run's whole content, loaded when its timeline entry is expanded."""
     if not request.htmx:
         detail = reverse("sessions_ui:detail", args=[session_id])
-        return redirect(f"{detail}?{urlencode({'run': run_id})}#run-{quote(run_id, safe='')}")
+        return _redirect(request, f"{detail}?{urlencode({'run': run_id})}#run-{quote(run_id, safe='')}")
     run = queries.run_timeline(session_id).tree(run_id)
     if run is None:
         raise Http404(f"Session “{session_id}” has no run “{run_id}”.")
@@ -389,8 +440,8 @@ def session_compaction(request: HtmxHttpRequest, session_id: str, compaction_id:
     """One compaction record's summary and archived messages, loaded when its entry is opened."""
     if not request.htmx:
         detail = reverse("sessions_ui:detail", args=[session_id])
-        return redirect(
-            f"{detail}?{urlencode({'compaction': compaction_id})}#compaction-{quote(compaction_id, safe='')}"
+        return _redirect(
+            request, f"{detail}?{urlencode({'compaction': compaction_id})}#compaction-{quote(compaction_id, safe='')}"
         )
     record = queries.compaction(session_id, compaction_id)
     if record is None:

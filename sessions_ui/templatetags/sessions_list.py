@@ -27,6 +27,7 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from markupsafe import Markup
 
+from sessions_ui.converters import id_to_path
 from sessions_ui.listing import SessionList
 from sessions_ui.queries import ListRow, RunStats
 from sessions_ui.sources import reverse
@@ -242,7 +243,7 @@ def _template(name: str):
 def _session_url(name: str) -> Callable[[str], str]:
     """`reverse(name, args=[session_id])` for a page of ids: reversed once, each id quoted as reverse() does."""
     head, _, tail = reverse(name, args=["\x01"]).partition("%01")
-    return lambda session_id: f"{head}{quote(session_id, safe=RFC3986_SUBDELIMS + '/~:@')}{tail}"
+    return lambda session_id: f"{head}{quote(id_to_path(session_id), safe=RFC3986_SUBDELIMS + '/~:@')}{tail}"
 
 
 def _time(value: datetime | None, zone: tzinfo, now: datetime) -> Time:
