@@ -136,3 +136,46 @@ class AgnoRun(RunColumns):
     class Meta(RunColumns.Meta):
         managed = False
         db_table = qualified_table(settings.AGNO_RUNS_TABLE)
+
+
+# --- The dashboard's own tables (in its database, never in Agno's: sessions_ui.routers).
+
+
+class OverviewHour(models.Model):
+    """The overview's figures that need Agno's JSON, per hour of creation and per filterable group of sessions.
+
+    Tokens live in `session_data` and Agno 2.x's runs in the `runs` blob: reading them for every
+    session of a range on each page view is too slow, so `queries.overview.refresh` sums them here,
+    again only for the hours that gained, changed or lost sessions since its last pass.
+    """
+
+    source = models.CharField(max_length=255)  # Source.key
+    hour = models.BigIntegerField()  # epoch seconds of the hour's start (sessions' created_at)
+    session_type = models.CharField(max_length=255)
+    agent_id = models.CharField(max_length=255, null=True)
+    team_id = models.CharField(max_length=255, null=True)
+    workflow_id = models.CharField(max_length=255, null=True)
+    user_id = models.CharField(max_length=255, null=True)
+    model = models.CharField(max_length=255, null=True)  # the component's model id
+    sessions = models.BigIntegerField()
+    runs = models.BigIntegerField()
+    errored_runs = models.BigIntegerField()
+    input_tokens = models.BigIntegerField()
+    output_tokens = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "hour"])]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.hour}: {self.sessions} sessions"
+
+
+class OverviewRefresh(models.Model):
+    """When a source's OverviewHour rows were last brought up to date, and up to which Agno write."""
+
+    source = models.CharField(max_length=255, unique=True)
+    refreshed_at = models.DateTimeField()
+    written_until = models.BigIntegerField()  # the newest created_at/updated_at the last pass saw
+
+    def __str__(self) -> str:
+        return f"{self.source} at {self.refreshed_at}"

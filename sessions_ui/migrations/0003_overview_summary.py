@@ -1,0 +1,43 @@
+"""The overview's summary of Agno's JSON per hour (queries.overview), in the dashboard's own database."""
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("sessions_ui", "0002_cache_table"),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name="OverviewRefresh",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("source", models.CharField(max_length=255, unique=True)),
+                ("refreshed_at", models.DateTimeField()),
+                ("written_until", models.BigIntegerField()),
+            ],
+        ),
+        migrations.CreateModel(
+            name="OverviewHour",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("source", models.CharField(max_length=255)),
+                ("hour", models.BigIntegerField()),
+                ("session_type", models.CharField(max_length=255)),
+                ("agent_id", models.CharField(max_length=255, null=True)),
+                ("team_id", models.CharField(max_length=255, null=True)),
+                ("workflow_id", models.CharField(max_length=255, null=True)),
+                ("user_id", models.CharField(max_length=255, null=True)),
+                ("model", models.CharField(max_length=255, null=True)),
+                ("sessions", models.BigIntegerField()),
+                ("runs", models.BigIntegerField()),
+                ("errored_runs", models.BigIntegerField()),
+                ("input_tokens", models.BigIntegerField()),
+                ("output_tokens", models.BigIntegerField()),
+            ],
+            options={
+                "indexes": [models.Index(fields=["source", "hour"], name="sessions_ui_source_284e41_idx")],
+            },
+        ),
+    ]

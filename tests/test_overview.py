@@ -1,0 +1,170 @@
+"""The overview's figures (queries.overview) against counts computed here from the same factory data."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.http import QueryDict
+
+from sessions_ui.filters import SessionFilter
+from sessions_ui.models import OverviewHour
+from sessions_ui.queries import overview
+from sessions_ui.routers import AgnoRouter
+from tests.factories import create_session, make_agent_run
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+DAY0 = datetime(2026, 11, 10, tzinfo=UTC)  # the first day of the generated sessions
+DAYS = 5
+AGENTS = ("research-agent", "support-agent", "billing-agent")
+
+
+def make_sessions(layout: str, count: int = 40, seed: int = 7) -> list[dict]:
+    """Sessions over DAYS days, of three agents and four users, with tokens and runs (some errored,
+    some member runs that do not count), written in `layout`; returns what was written."""
+    rng = random.Random(seed)
+    written = []
+    for number in range(count):
+        created = int((DAY0 + timedelta(seconds=rng.randrange(DAYS * 86400))).timestamp())
+        agent = rng.choice(AGENTS)
+        tokens_in, tokens_out = rng.randrange(10, 2000), rng.randrange(10, 900)
+        session_id = f"s{layout}-{number}"
+        runs, statuses = [], []
+        for index in range(rng.randrange(0, 4)):
+            status = rng.choice(("COMPLETED", "COMPLETED", "ERROR"))
+            runs.append(
+                make_agent_run(
+                    session_id, created_at=created + index, seed=number, run_id=f"{session_id}-r{index}", status=status
+                )
+            )
+            statuses.append(status)
+        if runs and number % 5 == 0:
+            member = make_agent_run(session_id, created_at=created, run_id=f"{session_id}-m", status="ERROR")
+            runs.insert(0, member | {"parent_run_id": runs[0]["run_id"]})
+        create_session(
+            session_id=session_id,
+            layout=layout,
+            runs=runs,
+            agent_id=agent,
+            user_id=f"user{number % 4}@example.com",
+            created_at=created,
+            updated_at=created + 30,
+            session_data={
+                "session_name": f"n{number}",
+                "session_metrics": {"input_tokens": tokens_in, "output_tokens": tokens_out},
+            },
+        )
+        written.append(
+            {
+                "created_at": created,
+                "agent_id": agent,
+                "user_id": f"user{number % 4}@example.com",
+                "input": tokens_in,
+                "output": tokens_out,
+                "runs": len(statuses),
+                "errors": statuses.count("ERROR"),
+            }
+        )
+    return written
+
+
+def selection(start: datetime, end: datetime, **params) -> overview.Selection:
+    """The sessions created in [start, end) with the list's filters `params`, as the overview selects them."""
+    data = QueryDict(mutable=True)
+    data.update(params)
+    start_epoch, end_epoch = int(start.timestamp()), int(end.timestamp())
+    sessions = SessionFilter(data, queryset=overview._sessions()).qs.filter(
+        created_at__gte=start_epoch, created_at__lt=end_epoch
+    )
+    filters = {"session_type" if name == "type" else name: value for name, value in params.items()}
+    return overview.Selection(start_epoch, end_epoch, filters, sessions)
+
+
+def totals(figures: dict[int, overview.HourFigures]) -> overview.HourFigures:
+    total = overview.HourFigures()
+    for hour_figures in figures.values():
+        total.add(hour_figures)
+    return total
+
+
+@pytest.mark.parametrize("layout", ["2", "3"])
+def test_hourly_figures_equal_the_counts_of_the_factory_data(layout):
+    written = make_sessions(layout)
+    overview.refresh()
+    start, end = DAY0 + timedelta(days=1), DAY0 + timedelta(days=4)
+    inside = [row for row in written if start.timestamp() <= row["created_at"] < end.timestamp()]
+    figures = overview.hourly(selection(start, end))
+    per_hour = Counter(row["created_at"] - row["created_at"] % 3600 for row in inside)
+    assert {hour: f.sessions for hour, f in figures.items() if f.sessions} == dict(per_hour)
+    total = totals(figures)
+    assert total.sessions == len(inside)
+    assert total.runs == sum(row["runs"] for row in inside)
+    assert total.errored_runs == sum(row["errors"] for row in inside) > 0
+    assert total.input_tokens == sum(row["input"] for row in inside)
+    assert total.output_tokens == sum(row["output"] for row in inside)
+
+
+@pytest.mark.parametrize("layout", ["2", "3"])
+def test_filters_and_top_groups(layout):
+    written = make_sessions(layout)
+    overview.refresh()
+    start, end = DAY0, DAY0 + timedelta(days=DAYS)
+    agent = AGENTS[1]
+    of_agent = [row for row in written if row["agent_id"] == agent]
+    total = totals(overview.hourly(selection(start, end, agent_id=agent)))
+    assert (total.sessions, total.input_tokens, total.runs) == (
+        len(of_agent),
+        sum(row["input"] for row in of_agent),
+        sum(row["runs"] for row in of_agent),
+    )
+    by_sessions = overview.top(selection(start, end), "agent_id", by="sessions")
+    counts = Counter(row["agent_id"] for row in written)
+    assert [(r.value, r.sessions) for r in by_sessions] == sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    by_tokens = overview.top(selection(start, end), "user_id", by="tokens")
+    tokens = Counter()
+    for row in written:
+        tokens[row["user_id"]] += row["input"] + row["output"]
+    assert [(r.value, r.tokens) for r in by_tokens] == sorted(tokens.items(), key=lambda item: (-item[1], item[0]))
+    assert [(r.value, r.tokens) for r in overview.top(selection(start, end), "model", by="tokens")] == [
+        ("gpt-4o", sum(tokens.values()))
+    ]
+
+
+def test_refresh_recomputes_only_changed_hours_and_sees_new_and_deleted_sessions():
+    written = make_sessions("3", count=10)
+    assert overview.freshness().refreshed_at is None
+    first = overview.refresh()
+    assert first.recomputed_hours == len({row["created_at"] // 3600 for row in written})
+    # Nothing changed: only the newest write's hour is read again (a write in that second may be new).
+    assert overview.refresh().recomputed_hours == 1
+    day = DAY0 + timedelta(days=2)
+    before = totals(overview.hourly(selection(day, day + timedelta(days=1))))
+    late = int((day + timedelta(hours=5)).timestamp())
+    create_session(
+        session_id="late",
+        created_at=late,
+        updated_at=late,
+        runs=[make_agent_run("late", created_at=late, run_id="late-r", status="ERROR")],
+        session_data={"session_metrics": {"input_tokens": 1000, "output_tokens": 7}},
+    )
+    assert overview.refresh().recomputed_hours == 2  # the new session's hour and the previous newest one
+    after = totals(overview.hourly(selection(day, day + timedelta(days=1))))
+    assert (after.sessions, after.runs, after.errored_runs, after.input_tokens) == (
+        before.sessions + 1,
+        before.runs + 1,
+        before.errored_runs + 1,
+        before.input_tokens + 1000,
+    )
+    overview._sessions().filter(pk="late").delete()
+    overview.refresh()
+    assert totals(overview.hourly(selection(day, day + timedelta(days=1)))) == before
+
+
+def test_the_summary_stays_in_the_dashboards_database(settings):
+    settings.AGNO_DB_ALIAS = "agno"
+    router = AgnoRouter()
+    assert router.db_for_write(OverviewHour) is None  # the default database
+    assert not router.allow_migrate("agno", "sessions_ui", model_name="overviewhour")
