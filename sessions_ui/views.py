@@ -22,6 +22,8 @@ from django_htmx.middleware import HtmxDetails
 from sessions_ui import agno, changes, queries
 from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, StaleEdit, edit_queryset
 from sessions_ui.listing import DEFAULT_SORT, SORTS, SessionList
+from sessions_ui.overview import Overview
+from sessions_ui.queries import overview as overview_figures
 from sessions_ui.sources import current_source, reverse
 
 
@@ -99,6 +101,18 @@ def session_list(request: HtmxHttpRequest) -> HttpResponse:
         "sort_options": [("" if key == DEFAULT_SORT else key, label, key == cl.sort) for key, label in SORTS.items()],
     }
     return render_page(request, "sessions_ui/list.html", "sessions_ui/list.html#results", context)
+
+
+@dashboard_view()
+@vary_on_headers(*PAGE_OR_FRAGMENT)
+def overview(request: HtmxHttpRequest) -> HttpResponse:
+    """Charts of a range: the summary of Agno's JSON is brought up to date first when it is stale."""
+    context = {
+        "freshness": overview_figures.refresh_if_stale(),
+        "ov": Overview(request.GET),
+        "types": agno.SESSION_TYPES,
+    }
+    return render_page(request, "sessions_ui/overview.html", "sessions_ui/overview.html#figures", context)
 
 
 @dashboard_view()

@@ -5,11 +5,14 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from django.http import QueryDict
+from django.utils.html import escape
 
 from sessions_ui.filters import SessionFilter
+from sessions_ui.listing import SessionList
 from sessions_ui.models import OverviewHour
 from sessions_ui.queries import overview
 from sessions_ui.routers import AgnoRouter
@@ -168,3 +171,94 @@ def test_the_summary_stays_in_the_dashboards_database(settings):
     router = AgnoRouter()
     assert router.db_for_write(OverviewHour) is None  # the default database
     assert not router.allow_migrate("agno", "sessions_ui", model_name="overviewhour")
+
+
+# --- The page.
+
+
+def overview_page(client, **params):
+    return client.get("/overview/", params)
+
+
+def test_overview_needs_a_login_and_the_view_permission(client, django_user_model):
+    assert overview_page(client).status_code == 302
+    client.force_login(django_user_model.objects.create_user("nobody"))
+    assert overview_page(client).status_code == 403
+
+
+def test_every_bar_and_ranking_counts_the_sessions_of_the_list_it_links_to(viewer_client):
+    make_sessions("3")
+    response = overview_page(
+        viewer_client, created_after="2026-11-10", created_before="2026-11-14", user_id="user1@example.com"
+    )
+    assert response.status_code == 200
+    page = response.context["ov"]
+    assert page.total.sessions == 10
+    checked = 0
+    for bucket in page.buckets:
+        url = urlsplit(bucket.href)
+        assert url.path == "/sessions/"
+        listed = SessionList(QueryDict(url.query)).sessions.count()
+        assert listed == bucket.figures.sessions
+        checked += listed
+    assert checked == page.total.sessions
+    for ranking in page.rankings:
+        for row in ranking.rows:
+            if row.href and ranking.unit == "sessions":
+                assert SessionList(QueryDict(urlsplit(row.href).query)).sessions.count() == row.value
+    body = response.content.decode()
+    assert body.count("<svg") >= 3 and "as a table</summary>" in body
+    day = page.buckets[0]
+    assert f'href="{escape(day.href)}"' in body
+    assert "created_after=2026-11-10&amp;created_before=2026-11-10" in escape(day.href)
+    assert "user_id=user1%40example.com" in day.href
+
+
+def test_one_day_is_shown_per_hour_and_htmx_gets_the_fragment(viewer_client):
+    written = make_sessions("2")
+    one_day = {"created_after": "2026-11-11", "created_before": "2026-11-11"}
+    fragment = viewer_client.get("/overview/", one_day, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in fragment and 'id="figures"' in fragment and "<svg" in fragment
+    page = overview_page(viewer_client, **one_day).context["ov"]
+    assert [bucket.label for bucket in page.buckets][:2] == ["00:00", "01:00"] and len(page.buckets) == 24
+    day = DAY0 + timedelta(days=1)
+    expected = Counter(
+        (row["created_at"] - int(day.timestamp())) // 3600
+        for row in written
+        if 0 <= row["created_at"] - day.timestamp() < 86400
+    )
+    assert {n: bucket.figures.sessions for n, bucket in enumerate(page.buckets) if bucket.figures.sessions} == expected
+
+
+@pytest.mark.parametrize(
+    ("params", "notice"),
+    [
+        ({"created_after": "yesterday"}, "is not a date"),
+        ({"created_after": "2026-11-20", "created_before": "2026-11-01"}, "before it starts"),
+        ({"created_after": "2020-01-01", "created_before": "2026-11-01"}, "at most 366 days"),
+        ({"type": "robot"}, "is not a session type"),
+        ({"q": "weather"}, "does not search"),
+    ],
+)
+def test_bad_input_gets_a_notice_and_a_default(viewer_client, params, notice):
+    response = overview_page(viewer_client, **params)
+    assert response.status_code == 200
+    assert notice in response.content.decode()
+    page = response.context["ov"]
+    assert page.period.days in (14, 366)
+
+
+def test_an_empty_range_says_so(viewer_client):
+    body = overview_page(viewer_client, created_after="2026-01-01", created_before="2026-01-03").content.decode()
+    assert "No sessions in this range" in body and "<svg" not in body
+
+
+def test_headlines_compare_with_the_previous_period(viewer_client):
+    make_sessions("3")
+    page = overview_page(viewer_client, created_after="2026-11-12", created_before="2026-11-13").context["ov"]
+    written = overview.hourly(selection(DAY0, DAY0 + timedelta(days=2)))
+    before = totals(written).sessions
+    sessions = page.headlines[0]
+    assert page.previous_total.sessions == before
+    assert sessions.value == f"{page.total.sessions:,}"
+    assert sessions.change == f"{(page.total.sessions - before) / before:+.0%}"
