@@ -5,9 +5,11 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.management import call_command
 from django.http import QueryDict
 from django.utils.html import escape
 
@@ -262,3 +264,12 @@ def test_headlines_compare_with_the_previous_period(viewer_client):
     assert page.previous_total.sessions == before
     assert sessions.value == f"{page.total.sessions:,}"
     assert sessions.change == f"{(page.total.sessions - before) / before:+.0%}"
+
+
+def test_the_command_refreshes_the_summary():
+    make_sessions("3", count=5)
+    out = StringIO()
+    call_command("overview_summary", stdout=out)
+    assert "hour(s) recomputed" in out.getvalue()
+    assert overview.freshness().refreshed_at is not None
+    assert sum(OverviewHour.objects.values_list("sessions", flat=True)) == 5
