@@ -23,7 +23,7 @@ MAX_DAYS = 366
 FILTERS = ("type", "agent_id", "team_id", "workflow_id", "user_id")
 # Bars of a time-series chart: the SVG's coordinate space (it scales to the page's width).
 CHART_WIDTH, CHART_HEIGHT, AXIS_WIDTH, LABEL_HEIGHT = 720, 160, 44, 18
-RANK_ROW, RANK_LABEL, RANK_BAR = 22, 200, 420
+RANK_ROW, RANK_LABEL, RANK_BAR, RANK_VALUE = 22, 170, 160, 70
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,7 @@ class Ranking:
     rows: list[RankRow]
 
     label_width, bar_width, row_height = RANK_LABEL, RANK_BAR, RANK_ROW
+    width = RANK_LABEL + RANK_BAR + RANK_VALUE
 
     @property
     def height(self) -> int:
@@ -160,7 +161,8 @@ class Overview:
     """The overview's parameters, its figures and their links."""
 
     def __init__(self, params: QueryDict, *, today: date | None = None):
-        self.period, self.notices = read_period(params, today or timezone.localdate())
+        self.today = today or timezone.localdate()
+        self.period, self.notices = read_period(params, self.today)
         self.filter_params = QueryDict(mutable=True)
         for name in FILTERS:
             if params.get(name):
@@ -200,12 +202,13 @@ class Overview:
         return "?" + params.urlencode()
 
     @property
-    def shift_links(self) -> dict[str, str]:
-        """The same length of time before and after this range, and the default range."""
+    def shift_links(self) -> dict[str, str | None]:
+        """The same length of time before and after this range (none after a range that reaches today)."""
         length = timedelta(days=self.period.days)
+        later = Period(self.period.first + length, self.period.last + length)
         return {
             "earlier": self.range_query(Period(self.period.first - length, self.period.last - length)),
-            "later": self.range_query(Period(self.period.first + length, self.period.last + length)),
+            "later": self.range_query(later) if self.period.last < self.today else None,
         }
 
     # --- Figures.
@@ -324,10 +327,10 @@ class Overview:
                 continue
             for by in ("sessions", "tokens"):
                 ranked = figures.top(self.selection(self.period), column, by=by)
-                if ranked:
+                if any(getattr(row, by) for row in ranked):
                     shown.append(self._ranking(f"Top {noun} by {by}", by, ranked, column))
         by_model = figures.top(self.selection(self.period), "model", by="tokens")
-        if by_model:
+        if any(row.tokens for row in by_model):
             shown.append(self._ranking("Tokens by model", "tokens", by_model, None))
         return shown
 
