@@ -170,6 +170,29 @@ class OverviewHour(models.Model):
         return f"{self.source} {self.hour}: {self.sessions} sessions"
 
 
+class OverviewSlowRun(models.Model):
+    """The slowest top-level runs (`metrics.duration`) of each OverviewHour group, SLOW_RUNS_KEPT of them:
+    any filter selects whole groups, so the slowest runs of a filtered range are among these."""
+
+    source = models.CharField(max_length=255)
+    hour = models.BigIntegerField()  # of the session's created_at, as OverviewHour's
+    session_type = models.CharField(max_length=255)
+    agent_id = models.CharField(max_length=255, null=True)
+    team_id = models.CharField(max_length=255, null=True)
+    workflow_id = models.CharField(max_length=255, null=True)
+    user_id = models.CharField(max_length=255, null=True)
+    model = models.CharField(max_length=255, null=True)
+    session_id = models.CharField(max_length=255)
+    run_id = models.CharField(max_length=255)
+    duration = models.FloatField()  # seconds
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "hour"])]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.duration} s"
+
+
 class OverviewRefresh(models.Model):
     """When a source's OverviewHour rows were last brought up to date, and up to which Agno write."""
 

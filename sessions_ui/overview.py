@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
+from urllib.parse import quote, urlencode
 
 from django.http import QueryDict
 from django.utils import timezone
@@ -146,6 +147,16 @@ class Ranking:
     @property
     def height(self) -> int:
         return self.row_height * len(self.rows)
+
+
+@dataclass(frozen=True)
+class SlowRun:
+    duration: float
+    session_id: str
+    owner: str  # the agent, team or workflow id
+    user_id: str | None
+    created: datetime
+    href: str  # the session's page, at the run
 
 
 @dataclass(frozen=True)
@@ -333,6 +344,21 @@ class Overview:
         if any(row.tokens for row in by_model):
             shown.append(self._ranking("Tokens by model", "tokens", by_model, None))
         return shown
+
+    @property
+    def slowest_runs(self) -> list[SlowRun]:
+        return [
+            SlowRun(
+                run.duration,
+                run.session_id,
+                run.agent_id or run.team_id or run.workflow_id or "",
+                run.user_id,
+                timezone.localtime(datetime.fromtimestamp(run.hour, tz=timezone.get_current_timezone())),
+                reverse("sessions_ui:detail", args=[run.session_id])
+                + f"?{urlencode({'run': run.run_id})}#run-{quote(run.run_id, safe='')}",
+            )
+            for run in figures.slowest_runs(self.selection(self.period))
+        ]
 
     def _ranking(self, title: str, by: str, ranked: list[figures.Ranked], column: str | None) -> Ranking:
         largest = max(getattr(row, by) for row in ranked) or 1

@@ -37,7 +37,7 @@ def make_sessions(layout: str, count: int = 40, seed: int = 7) -> list[dict]:
         agent = rng.choice(AGENTS)
         tokens_in, tokens_out = rng.randrange(10, 2000), rng.randrange(10, 900)
         session_id = f"s{layout}-{number}"
-        runs, statuses = [], []
+        runs, statuses, durations = [], [], []
         for index in range(rng.randrange(0, 4)):
             status = rng.choice(("COMPLETED", "COMPLETED", "ERROR"))
             runs.append(
@@ -46,6 +46,7 @@ def make_sessions(layout: str, count: int = 40, seed: int = 7) -> list[dict]:
                 )
             )
             statuses.append(status)
+            durations.append((runs[-1]["metrics"]["duration"], runs[-1]["run_id"]))
         if runs and number % 5 == 0:
             member = make_agent_run(session_id, created_at=created, run_id=f"{session_id}-m", status="ERROR")
             runs.insert(0, member | {"parent_run_id": runs[0]["run_id"]})
@@ -71,6 +72,7 @@ def make_sessions(layout: str, count: int = 40, seed: int = 7) -> list[dict]:
                 "output": tokens_out,
                 "runs": len(statuses),
                 "errors": statuses.count("ERROR"),
+                "durations": durations,
             }
         )
     return written
@@ -136,6 +138,22 @@ def test_filters_and_top_groups(layout):
     assert [(r.value, r.tokens) for r in overview.top(selection(start, end), "model", by="tokens")] == [
         ("gpt-4o", sum(tokens.values()))
     ]
+
+
+@pytest.mark.parametrize("layout", ["2", "3"])
+def test_the_slowest_runs_are_those_of_the_factory_data(layout):
+    written = make_sessions(layout, count=60)
+    overview.refresh()
+    start, end = DAY0, DAY0 + timedelta(days=DAYS)
+
+    def slowest(rows):
+        timed = sorted((-duration, run_id) for row in rows for duration, run_id in row["durations"])
+        return [(run_id, -negative) for negative, run_id in timed[: overview.TOP]]
+
+    assert [(run.run_id, run.duration) for run in overview.slowest_runs(selection(start, end))] == slowest(written)
+    of_agent = [row for row in written if row["agent_id"] == AGENTS[2]]
+    found = overview.slowest_runs(selection(start, end, agent_id=AGENTS[2]))
+    assert [(run.run_id, run.duration) for run in found] == slowest(of_agent)
 
 
 def test_refresh_recomputes_only_changed_hours_and_sees_new_and_deleted_sessions():
@@ -209,6 +227,8 @@ def test_every_bar_and_ranking_counts_the_sessions_of_the_list_it_links_to(viewe
             if row.href and ranking.unit == "sessions":
                 assert SessionList(QueryDict(urlsplit(row.href).query)).sessions.count() == row.value
     body = response.content.decode()
+    slowest = page.slowest_runs[0]
+    assert f'href="{escape(slowest.href)}"' in body and slowest.href.startswith(f"/sessions/{slowest.session_id}/?run=")
     assert body.count("<svg") >= 3 and "as a table</summary>" in body
     day = page.buckets[0]
     assert f'href="{escape(day.href)}"' in body

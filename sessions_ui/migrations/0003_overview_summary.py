@@ -1,4 +1,4 @@
-"""The overview's summary of Agno's JSON per hour (queries.overview), in the dashboard's own database."""
+"""The overview's summary of Agno's JSON per hour and its slowest runs (queries.overview), in the dashboard's own database."""
 
 from django.db import migrations, models
 
@@ -38,6 +38,26 @@ class Migration(migrations.Migration):
             ],
             options={
                 "indexes": [models.Index(fields=["source", "hour"], name="sessions_ui_source_284e41_idx")],
+            },
+        ),
+        migrations.CreateModel(
+            name="OverviewSlowRun",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("source", models.CharField(max_length=255)),
+                ("hour", models.BigIntegerField()),
+                ("session_type", models.CharField(max_length=255)),
+                ("agent_id", models.CharField(max_length=255, null=True)),
+                ("team_id", models.CharField(max_length=255, null=True)),
+                ("workflow_id", models.CharField(max_length=255, null=True)),
+                ("user_id", models.CharField(max_length=255, null=True)),
+                ("model", models.CharField(max_length=255, null=True)),
+                ("session_id", models.CharField(max_length=255)),
+                ("run_id", models.CharField(max_length=255)),
+                ("duration", models.FloatField()),
+            ],
+            options={
+                "indexes": [models.Index(fields=["source", "hour"], name="sessions_ui_source_656ca7_idx")],
             },
         ),
     ]

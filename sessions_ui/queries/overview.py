@@ -19,14 +19,16 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from sessions_ui.models import OverviewHour, OverviewRefresh
+from sessions_ui.models import OverviewHour, OverviewRefresh, OverviewSlowRun
 from sessions_ui.queries.sql_json import (
     TOP_LEVEL_RUN_ROW,
     JSONNumber,
     JSONText,
     inline_run_elements,
     inline_top_level_run,
+    json_value_sql,
     sqlite_json_document,
+    top_level_run_row_sql,
 )
 from sessions_ui.schema import has_inline_runs, has_runs_table
 from sessions_ui.sources import current_source
@@ -37,6 +39,7 @@ STALE_SECONDS = 60
 # The summary's group columns, each a filter of the list (session_type is the list's `type`).
 GROUP_COLUMNS = ("session_type", "agent_id", "team_id", "workflow_id", "user_id", "model")
 TOP = 10
+SLOW_RUNS_KEPT = TOP
 
 
 def hour_of(column: str = "created_at") -> F:
@@ -141,6 +144,77 @@ def _summarise(hours: set[int]) -> list[OverviewHour]:
     ]
 
 
+def _slow_runs_sql(hours: set[int]) -> tuple[str, list]:
+    """SQL: the SLOW_RUNS_KEPT slowest top-level runs of each hour and group, in either layout.
+
+    A run's duration is its `metrics.duration` (twin of `agno.decode_metrics(...).duration` for a
+    number); runs without one are left out.
+    """
+    source = current_source()
+    vendor = source.vendor
+    ranges = _hour_ranges(hours)
+    in_hours = " OR ".join(["(s.created_at >= %s AND s.created_at < %s)"] * len(ranges))
+    params = [bound for hour_range in ranges for bound in hour_range]
+    model = (
+        f"CASE s.session_type WHEN 'team' THEN {json_value_sql(vendor, 's.team_data', ('model', 'id'))}"
+        f" WHEN 'workflow' THEN {json_value_sql(vendor, 's.workflow_data', ('model', 'id'))}"
+        f" ELSE {json_value_sql(vendor, 's.agent_data', ('model', 'id'))} END"
+    )
+    columns = (
+        "s.created_at - s.created_at %% 3600 AS hour, s.session_type, s.agent_id, s.team_id, s.workflow_id,"
+        f" s.user_id, {model} AS model, s.session_id"
+    )
+    parts = []
+    if has_runs_table():
+        duration = json_value_sql(vendor, "r.run_data", ("metrics", "duration"), number=True)
+        parts.append(
+            f"SELECT {columns}, r.run_id, {duration} AS duration FROM {source.quoted_runs} AS r"
+            f" JOIN {source.quoted_sessions} AS s ON s.session_id = r.session_id"
+            f" WHERE ({in_hours}) AND {top_level_run_row_sql('r')}"
+        )
+    if has_inline_runs():
+        if vendor == "postgresql":
+            elements, run = inline_run_elements(vendor, "s.runs"), "item"
+            run_id = "item ->> 'run_id'"
+            duration = (
+                "CASE WHEN jsonb_typeof(item -> 'metrics' -> 'duration') = 'number'"
+                " THEN (item -> 'metrics' ->> 'duration')::numeric END"
+            )
+        else:
+            elements, run = inline_run_elements(vendor, sqlite_json_document("s.runs")), "item.value"
+            run_id = "json_extract(item.value, '$.run_id')"
+            duration = json_value_sql(vendor, run, ("metrics", "duration"), number=True)
+        parts.append(
+            f"SELECT {columns}, {run_id} AS run_id, {duration} AS duration FROM {source.quoted_sessions} AS s"
+            f" CROSS JOIN {'LATERAL ' if vendor == 'postgresql' else ''}{elements}"
+            f" WHERE ({in_hours}) AND {inline_top_level_run(vendor)}"
+        )
+    if not parts:
+        return "", []
+    union = " UNION ALL ".join(parts)
+    group = "hour, session_type, agent_id, team_id, workflow_id, user_id, model"
+    sql = (
+        f"SELECT {group}, session_id, run_id, duration FROM (SELECT timed.*, ROW_NUMBER() OVER"
+        f" (PARTITION BY {group} ORDER BY duration DESC, run_id) AS position"
+        f" FROM ({union}) AS timed WHERE duration IS NOT NULL) AS ranked WHERE position <= %s"
+    )
+    return sql, params * len(parts) + [SLOW_RUNS_KEPT]
+
+
+def _slowest(hours: set[int]) -> list[OverviewSlowRun]:
+    sql, params = _slow_runs_sql(hours) if hours else ("", [])
+    if not sql:
+        return []
+    with current_source().connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    key = current_source().key
+    names = ("hour", *GROUP_COLUMNS, "session_id", "run_id")
+    return [
+        OverviewSlowRun(source=key, **dict(zip(names, row[:-1], strict=True)), duration=float(row[-1])) for row in rows
+    ]
+
+
 @dataclass(frozen=True)
 class Freshness:
     refreshed_at: datetime | None
@@ -174,11 +248,13 @@ def refresh() -> Freshness:
         # `>=`: a write in the very second the last pass saw may have come after it.
         written = sessions.filter(Q(created_at__gte=state.written_until) | Q(updated_at__gte=state.written_until))
         stale |= set(written.annotate(hour=hour_of()).values_list("hour", flat=True).distinct())
-    rows = _summarise(stale & counted.keys())
+    rows, slow_runs = _summarise(stale & counted.keys()), _slowest(stale & counted.keys())
     with transaction.atomic(using=OverviewHour.objects.db):
-        summary = OverviewHour.objects.filter(source=key)
-        (summary.filter(hour__in=stale) if state else summary).delete()
+        for model in (OverviewHour, OverviewSlowRun):
+            summary = model.objects.filter(source=key)
+            (summary.filter(hour__in=stale) if state else summary).delete()
         OverviewHour.objects.bulk_create(rows, batch_size=1000)
+        OverviewSlowRun.objects.bulk_create(slow_runs, batch_size=1000)
         now = timezone.now()
         OverviewRefresh.objects.update_or_create(source=key, defaults={"refreshed_at": now, "written_until": newest})
     return Freshness(now, len(stale))
@@ -201,8 +277,8 @@ class Selection:
     filters: dict[str, str] = field(default_factory=dict)  # GROUP_COLUMNS -> value
     sessions: QuerySet | None = None  # the list's FilterSet queryset for the same range and filters
 
-    def summary(self) -> QuerySet:
-        return OverviewHour.objects.filter(
+    def summary(self, model=OverviewHour) -> QuerySet:
+        return model.objects.filter(
             source=current_source().key, hour__gte=self.start, hour__lt=self.end, **self.filters
         ).order_by()
 
@@ -262,3 +338,8 @@ def top(selection: Selection, column: str, *, by: str) -> list[Ranked]:
         .order_by(f"-{by}", column)[:TOP]
     )
     return [Ranked(value, sessions, tokens) for value, sessions, tokens in ranked]
+
+
+def slowest_runs(selection: Selection) -> list[OverviewSlowRun]:
+    """The TOP slowest top-level runs of the selected sessions."""
+    return list(selection.summary(OverviewSlowRun).order_by("-duration", "run_id")[:TOP])
