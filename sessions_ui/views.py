@@ -106,9 +106,11 @@ def session_list(request: HtmxHttpRequest) -> HttpResponse:
 @dashboard_view()
 @vary_on_headers(*PAGE_OR_FRAGMENT)
 def overview(request: HtmxHttpRequest) -> HttpResponse:
-    """Charts of a range: the summary of Agno's JSON is brought up to date first when it is stale."""
+    """Charts of a range. A whole page shows the summary of Agno's JSON as it is, at once, and asks for its
+    figures again when the summary is stale; that request (htmx's, as every filter's) refreshes it first."""
+    fragment = request.htmx and not request.htmx.history_restore_request
     context = {
-        "freshness": overview_figures.refresh_if_stale(),
+        "freshness": overview_figures.refresh_if_stale() if fragment else overview_figures.freshness(),
         "ov": Overview(request.GET),
         "types": agno.SESSION_TYPES,
     }

@@ -208,6 +208,7 @@ def test_overview_needs_a_login_and_the_view_permission(client, django_user_mode
 
 def test_every_bar_and_ranking_counts_the_sessions_of_the_list_it_links_to(viewer_client):
     make_sessions("3")
+    overview.refresh()
     response = overview_page(
         viewer_client, created_after="2026-11-10", created_before="2026-11-14", user_id="user1@example.com"
     )
@@ -268,6 +269,21 @@ def test_bad_input_gets_a_notice_and_a_default(viewer_client, params, notice):
     assert notice in response.content.decode()
     page = response.context["ov"]
     assert page.period.days in (14, 366)
+
+
+def test_a_page_shows_a_stale_summary_at_once_and_its_htmx_request_refreshes_it(viewer_client):
+    make_sessions("3", count=8)
+    week = {"created_after": "2026-11-10", "created_before": "2026-11-16"}
+    page = overview_page(viewer_client, **week)
+    assert page.context["ov"].total.sessions == 8  # counted in Agno's table
+    assert page.context["ov"].total.input_tokens == 0  # the summary was never built
+    body = page.content.decode()
+    assert "data-summary-refresh" in body and "refreshing…" in body
+    assert overview.freshness().refreshed_at is None
+    fragment = viewer_client.get("/overview/", week, HTTP_HX_REQUEST="true").content.decode()
+    assert "data-summary-refresh" not in fragment and "summary updated now" in fragment
+    assert overview.freshness().refreshed_at is not None
+    assert "data-summary-refresh" not in overview_page(viewer_client, **week).content.decode()
 
 
 def test_an_empty_range_says_so(viewer_client):
