@@ -141,16 +141,16 @@ class AgnoRun(RunColumns):
 # --- The dashboard's own tables (in its database, never in Agno's: sessions_ui.routers).
 
 
-class OverviewHour(models.Model):
-    """The overview's figures that need Agno's JSON, per hour of creation and per filterable group of sessions.
+class OverviewDay(models.Model):
+    """The overview's figures that need Agno's JSON, per day of creation and per filterable group of sessions.
 
     Tokens live in `session_data` and Agno 2.x's runs in the `runs` blob: reading them for every
     session of a range on each page view is too slow, so `queries.overview.refresh` sums them here,
-    again only for the hours that gained, changed or lost sessions since its last pass.
+    again only for the days that gained, changed or lost sessions since its last pass.
     """
 
     source = models.CharField(max_length=255)  # Source.key
-    hour = models.BigIntegerField()  # epoch seconds of the hour's start (sessions' created_at)
+    day = models.BigIntegerField()  # epoch seconds of the day's start in the server's time zone
     session_type = models.CharField(max_length=255)
     agent_id = models.CharField(max_length=255, null=True)
     team_id = models.CharField(max_length=255, null=True)
@@ -164,18 +164,18 @@ class OverviewHour(models.Model):
     output_tokens = models.BigIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["source", "hour"])]
+        indexes = [models.Index(fields=["source", "day"])]
 
     def __str__(self) -> str:
-        return f"{self.source} {self.hour}: {self.sessions} sessions"
+        return f"{self.source} {self.day}: {self.sessions} sessions"
 
 
 class OverviewSlowRun(models.Model):
-    """The slowest top-level runs (`metrics.duration`) of each OverviewHour group, SLOW_RUNS_KEPT of them:
+    """The slowest top-level runs (`metrics.duration`) of each OverviewDay group, SLOW_RUNS_KEPT of them:
     any filter selects whole groups, so the slowest runs of a filtered range are among these."""
 
     source = models.CharField(max_length=255)
-    hour = models.BigIntegerField()  # of the session's created_at, as OverviewHour's
+    day = models.BigIntegerField()  # of the session's created_at, as OverviewDay's
     session_type = models.CharField(max_length=255)
     agent_id = models.CharField(max_length=255, null=True)
     team_id = models.CharField(max_length=255, null=True)
@@ -187,18 +187,19 @@ class OverviewSlowRun(models.Model):
     duration = models.FloatField()  # seconds
 
     class Meta:
-        indexes = [models.Index(fields=["source", "hour"])]
+        indexes = [models.Index(fields=["source", "day"])]
 
     def __str__(self) -> str:
         return f"{self.run_id}: {self.duration} s"
 
 
 class OverviewRefresh(models.Model):
-    """When a source's OverviewHour rows were last brought up to date, and up to which Agno write."""
+    """When a source's summary was last brought up to date, up to which Agno write, and which days wait."""
 
     source = models.CharField(max_length=255, unique=True)
     refreshed_at = models.DateTimeField()
     written_until = models.BigIntegerField()  # the newest created_at/updated_at the last pass saw
+    pending_days = models.JSONField(default=list)  # stale days outside the range a page view refreshed
 
     def __str__(self) -> str:
         return f"{self.source} at {self.refreshed_at}"

@@ -91,7 +91,7 @@ def read_period(params: QueryDict, today: date) -> tuple[Period, list[str]]:
 class Bucket:
     start: datetime
     label: str
-    figures: figures.HourFigures
+    figures: figures.Figures
     href: str  # the list of the sessions created that day (an hour's bar: its day; the list filters by day)
 
 
@@ -224,34 +224,38 @@ class Overview:
 
     # --- Figures.
 
+    @property
+    def window(self) -> tuple[int, int]:
+        """What a page view's refresh covers: this range and the previous one, which the headlines compare with."""
+        return int(self.period.previous.start.timestamp()), int(self.period.end.timestamp())
+
+    @cached_property
+    def per_day(self) -> dict[int, figures.Figures]:
+        return figures.per_day(self.selection(self.period))
+
     @cached_property
     def buckets(self) -> list[Bucket]:
-        hourly = figures.hourly(self.selection(self.period))
-        starts = self.period.bucket_starts()
-        per_bucket = {start: figures.HourFigures() for start in starts}
-        for hour, hour_figures in hourly.items():
-            local = timezone.localtime(datetime.fromtimestamp(hour, tz=timezone.get_current_timezone()))
-            key = local if self.period.hourly else timezone.make_aware(datetime.combine(local.date(), time.min))
-            if key in per_bucket:
-                per_bucket[key].add(hour_figures)
+        """Days from the summary; the hours of a single day from Agno's tables."""
+        selection = self.selection(self.period)
+        found = figures.per_hour(selection) if self.period.hourly else self.per_day
         label = "%H:00" if self.period.hourly else "%b %d"
         return [
-            Bucket(start, start.strftime(label), per_bucket[start], self.list_href(start.date())) for start in starts
+            Bucket(
+                start,
+                start.strftime(label),
+                found.get(int(start.timestamp()), figures.Figures()),
+                self.list_href(start.date()),
+            )
+            for start in self.period.bucket_starts()
         ]
 
     @cached_property
-    def total(self) -> figures.HourFigures:
-        total = figures.HourFigures()
-        for bucket in self.buckets:
-            total.add(bucket.figures)
-        return total
+    def total(self) -> figures.Figures:
+        return figures.total(self.per_day)
 
     @cached_property
-    def previous_total(self) -> figures.HourFigures:
-        total = figures.HourFigures()
-        for hour_figures in figures.hourly(self.selection(self.period.previous)).values():
-            total.add(hour_figures)
-        return total
+    def previous_total(self) -> figures.Figures:
+        return figures.total(figures.per_day(self.selection(self.period.previous)))
 
     @property
     def is_empty(self) -> bool:
@@ -353,7 +357,7 @@ class Overview:
                 run.session_id,
                 run.agent_id or run.team_id or run.workflow_id or "",
                 run.user_id,
-                timezone.localtime(datetime.fromtimestamp(run.hour, tz=timezone.get_current_timezone())),
+                timezone.localtime(datetime.fromtimestamp(run.day, tz=timezone.get_current_timezone())),
                 reverse("sessions_ui:detail", args=[run.session_id])
                 + f"?{urlencode({'run': run.run_id})}#run-{quote(run.run_id, safe='')}",
             )

@@ -109,9 +109,12 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
     """Charts of a range. A whole page shows the summary of Agno's JSON as it is, at once, and asks for its
     figures again when the summary is stale; that request (htmx's, as every filter's) refreshes it first."""
     fragment = request.htmx and not request.htmx.history_restore_request
+    page = Overview(request.GET)
+    freshness = overview_figures.refresh_if_stale(page.window) if fragment else overview_figures.freshness()
     context = {
-        "freshness": overview_figures.refresh_if_stale() if fragment else overview_figures.freshness(),
-        "ov": Overview(request.GET),
+        "freshness": freshness,
+        "stale": freshness.is_stale(page.window),
+        "ov": page,
         "types": agno.SESSION_TYPES,
     }
     return render_page(request, "sessions_ui/overview.html", "sessions_ui/overview.html#figures", context)

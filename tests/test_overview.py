@@ -15,7 +15,7 @@ from django.utils.html import escape
 
 from sessions_ui.filters import SessionFilter
 from sessions_ui.listing import SessionList
-from sessions_ui.models import OverviewHour
+from sessions_ui.models import OverviewDay
 from sessions_ui.queries import overview
 from sessions_ui.routers import AgnoRouter
 from tests.factories import create_session, make_agent_run
@@ -90,28 +90,43 @@ def selection(start: datetime, end: datetime, **params) -> overview.Selection:
     return overview.Selection(start_epoch, end_epoch, filters, sessions)
 
 
-def totals(figures: dict[int, overview.HourFigures]) -> overview.HourFigures:
-    total = overview.HourFigures()
-    for hour_figures in figures.values():
-        total.add(hour_figures)
-    return total
+def totals(figures: dict[int, overview.Figures]) -> overview.Figures:
+    return overview.total(figures)
+
+
+def expected(rows: list[dict]) -> tuple[int, int, int, int, int]:
+    return (
+        len(rows),
+        sum(row["runs"] for row in rows),
+        sum(row["errors"] for row in rows),
+        sum(row["input"] for row in rows),
+        sum(row["output"] for row in rows),
+    )
+
+
+def as_tuple(figures: overview.Figures) -> tuple[int, int, int, int, int]:
+    return (figures.sessions, figures.runs, figures.errored_runs, figures.input_tokens, figures.output_tokens)
 
 
 @pytest.mark.parametrize("layout", ["2", "3"])
-def test_hourly_figures_equal_the_counts_of_the_factory_data(layout):
+def test_figures_per_day_and_per_hour_equal_the_counts_of_the_factory_data(layout):
     written = make_sessions(layout)
     overview.refresh()
     start, end = DAY0 + timedelta(days=1), DAY0 + timedelta(days=4)
     inside = [row for row in written if start.timestamp() <= row["created_at"] < end.timestamp()]
-    figures = overview.hourly(selection(start, end))
-    per_hour = Counter(row["created_at"] - row["created_at"] % 3600 for row in inside)
-    assert {hour: f.sessions for hour, f in figures.items() if f.sessions} == dict(per_hour)
-    total = totals(figures)
-    assert total.sessions == len(inside)
-    assert total.runs == sum(row["runs"] for row in inside)
-    assert total.errored_runs == sum(row["errors"] for row in inside) > 0
-    assert total.input_tokens == sum(row["input"] for row in inside)
-    assert total.output_tokens == sum(row["output"] for row in inside)
+    assert expected(inside)[2] > 0  # some runs errored
+    per_day = overview.per_day(selection(start, end))
+    for day, figures in per_day.items():
+        of_day = [row for row in inside if day <= row["created_at"] < day + 86400]
+        assert as_tuple(figures) == expected(of_day)
+    assert as_tuple(totals(per_day)) == expected(inside)
+    # A day's hours are read from Agno's tables: the same figures, per hour.
+    per_hour = overview.per_hour(selection(start, end))
+    assert {hour: f.sessions for hour, f in per_hour.items()} == dict(
+        Counter(row["created_at"] - row["created_at"] % 3600 for row in inside)
+    )
+    for hour, figures in per_hour.items():
+        assert as_tuple(figures) == expected([row for row in inside if hour <= row["created_at"] < hour + 3600])
 
 
 @pytest.mark.parametrize("layout", ["2", "3"])
@@ -121,7 +136,7 @@ def test_filters_and_top_groups(layout):
     start, end = DAY0, DAY0 + timedelta(days=DAYS)
     agent = AGENTS[1]
     of_agent = [row for row in written if row["agent_id"] == agent]
-    total = totals(overview.hourly(selection(start, end, agent_id=agent)))
+    total = totals(overview.per_day(selection(start, end, agent_id=agent)))
     assert (total.sessions, total.input_tokens, total.runs) == (
         len(of_agent),
         sum(row["input"] for row in of_agent),
@@ -156,15 +171,16 @@ def test_the_slowest_runs_are_those_of_the_factory_data(layout):
     assert [(run.run_id, run.duration) for run in found] == slowest(of_agent)
 
 
-def test_refresh_recomputes_only_changed_hours_and_sees_new_and_deleted_sessions():
+def test_refresh_recomputes_only_changed_days_and_sees_new_updated_and_deleted_sessions():
     written = make_sessions("3", count=10)
     assert overview.freshness().refreshed_at is None
     first = overview.refresh()
-    assert first.recomputed_hours == len({row["created_at"] // 3600 for row in written})
-    # Nothing changed: only the newest write's hour is read again (a write in that second may be new).
-    assert overview.refresh().recomputed_hours == 1
+    assert first.recomputed_days == len({row["created_at"] // 86400 for row in written})
+    # Nothing changed: only the newest write's day is read again (a write in that second may be new).
+    assert overview.refresh().recomputed_days == 1
     day = DAY0 + timedelta(days=2)
-    before = totals(overview.hourly(selection(day, day + timedelta(days=1))))
+    one_day = (day, day + timedelta(days=1))
+    before = totals(overview.per_day(selection(*one_day)))
     late = int((day + timedelta(hours=5)).timestamp())
     create_session(
         session_id="late",
@@ -173,24 +189,47 @@ def test_refresh_recomputes_only_changed_hours_and_sees_new_and_deleted_sessions
         runs=[make_agent_run("late", created_at=late, run_id="late-r", status="ERROR")],
         session_data={"session_metrics": {"input_tokens": 1000, "output_tokens": 7}},
     )
-    assert overview.refresh().recomputed_hours == 2  # the new session's hour and the previous newest one
-    after = totals(overview.hourly(selection(day, day + timedelta(days=1))))
-    assert (after.sessions, after.runs, after.errored_runs, after.input_tokens) == (
+    overview.refresh()
+    after = totals(overview.per_day(selection(*one_day)))
+    assert as_tuple(after) == (
         before.sessions + 1,
         before.runs + 1,
         before.errored_runs + 1,
         before.input_tokens + 1000,
+        before.output_tokens + 7,
     )
+    # Agno rewrites the session after another run: its tokens change, its count does not.
+    overview._sessions().filter(pk="late").update(
+        session_data={"session_metrics": {"input_tokens": 3000, "output_tokens": 7}}, updated_at=late + 10**6
+    )
+    overview.refresh()
+    assert totals(overview.per_day(selection(*one_day))).input_tokens == before.input_tokens + 3000
     overview._sessions().filter(pk="late").delete()
     overview.refresh()
-    assert totals(overview.hourly(selection(day, day + timedelta(days=1)))) == before
+    assert totals(overview.per_day(selection(*one_day))) == before
+
+
+def test_a_page_views_refresh_reads_its_range_only_and_leaves_the_other_days_pending():
+    written = make_sessions("3", count=30)
+    day = DAY0 + timedelta(days=1)
+    window = (int(day.timestamp()), int((day + timedelta(days=1)).timestamp()))
+    done = overview.refresh(window)
+    assert done.recomputed_days == 1
+    other_days = {row["created_at"] - row["created_at"] % 86400 for row in written} - {window[0]}
+    assert done.pending_days == other_days
+    assert not done.is_stale(window) and done.is_stale((window[1], window[1] + 86400))
+    assert set(OverviewDay.objects.values_list("day", flat=True)) == {window[0]}
+    everything = overview.refresh()
+    assert everything.pending_days == frozenset() and everything.recomputed_days == len(other_days)
+    start, end = DAY0, DAY0 + timedelta(days=DAYS)
+    assert as_tuple(totals(overview.per_day(selection(start, end)))) == expected(written)
 
 
 def test_the_summary_stays_in_the_dashboards_database(settings):
     settings.AGNO_DB_ALIAS = "agno"
     router = AgnoRouter()
-    assert router.db_for_write(OverviewHour) is None  # the default database
-    assert not router.allow_migrate("agno", "sessions_ui", model_name="overviewhour")
+    assert router.db_for_write(OverviewDay) is None  # the default database
+    assert not router.allow_migrate("agno", "sessions_ui", model_name="overviewday")
 
 
 # --- The page.
@@ -292,20 +331,24 @@ def test_an_empty_range_says_so(viewer_client):
 
 
 def test_headlines_compare_with_the_previous_period(viewer_client):
-    make_sessions("3")
+    written = make_sessions("3")
     page = overview_page(viewer_client, created_after="2026-11-12", created_before="2026-11-13").context["ov"]
-    written = overview.hourly(selection(DAY0, DAY0 + timedelta(days=2)))
-    before = totals(written).sessions
+
+    def sessions_between(first_day: int, days: int) -> int:
+        start = (DAY0 + timedelta(days=first_day)).timestamp()
+        return sum(1 for row in written if start <= row["created_at"] < start + days * 86400)
+
+    now, before = sessions_between(2, 2), sessions_between(0, 2)
+    assert (page.total.sessions, page.previous_total.sessions) == (now, before)
     sessions = page.headlines[0]
-    assert page.previous_total.sessions == before
-    assert sessions.value == f"{page.total.sessions:,}"
-    assert sessions.change == f"{(page.total.sessions - before) / before:+.0%}"
+    assert sessions.value == f"{now:,}"
+    assert sessions.change == f"{(now - before) / before:+.0%}"
 
 
 def test_the_command_refreshes_the_summary():
     make_sessions("3", count=5)
     out = StringIO()
     call_command("overview_summary", stdout=out)
-    assert "hour(s) recomputed" in out.getvalue()
+    assert "day(s) recomputed" in out.getvalue()
     assert overview.freshness().refreshed_at is not None
-    assert sum(OverviewHour.objects.values_list("sessions", flat=True)) == 5
+    assert sum(OverviewDay.objects.values_list("sessions", flat=True)) == 5

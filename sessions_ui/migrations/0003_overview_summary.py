@@ -1,4 +1,4 @@
-"""The overview's summary of Agno's JSON per hour and its slowest runs (queries.overview), in the dashboard's own database."""
+"""The overview's summary of Agno's JSON per day and its slowest runs (queries.overview), in the dashboard's own database."""
 
 from django.db import migrations, models
 
@@ -16,14 +16,15 @@ class Migration(migrations.Migration):
                 ("source", models.CharField(max_length=255, unique=True)),
                 ("refreshed_at", models.DateTimeField()),
                 ("written_until", models.BigIntegerField()),
+                ("pending_days", models.JSONField(default=list)),
             ],
         ),
         migrations.CreateModel(
-            name="OverviewHour",
+            name="OverviewDay",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("source", models.CharField(max_length=255)),
-                ("hour", models.BigIntegerField()),
+                ("day", models.BigIntegerField()),
                 ("session_type", models.CharField(max_length=255)),
                 ("agent_id", models.CharField(max_length=255, null=True)),
                 ("team_id", models.CharField(max_length=255, null=True)),
@@ -37,7 +38,7 @@ class Migration(migrations.Migration):
                 ("output_tokens", models.BigIntegerField()),
             ],
             options={
-                "indexes": [models.Index(fields=["source", "hour"], name="sessions_ui_source_284e41_idx")],
+                "indexes": [models.Index(fields=["source", "day"], name="sessions_ui_source_a08425_idx")],
             },
         ),
         migrations.CreateModel(
@@ -45,7 +46,7 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("source", models.CharField(max_length=255)),
-                ("hour", models.BigIntegerField()),
+                ("day", models.BigIntegerField()),
                 ("session_type", models.CharField(max_length=255)),
                 ("agent_id", models.CharField(max_length=255, null=True)),
                 ("team_id", models.CharField(max_length=255, null=True)),
@@ -57,7 +58,7 @@ class Migration(migrations.Migration):
                 ("duration", models.FloatField()),
             ],
             options={
-                "indexes": [models.Index(fields=["source", "hour"], name="sessions_ui_source_656ca7_idx")],
+                "indexes": [models.Index(fields=["source", "day"], name="sessions_ui_source_f4a6f6_idx")],
             },
         ),
     ]

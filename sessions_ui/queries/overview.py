@@ -1,10 +1,11 @@
-"""The overview's figures: sessions, runs, errored runs and tokens per hour, and the top groups of a range.
+"""The overview's figures: sessions, runs, errored runs and tokens per day or hour, the top groups and slowest runs.
 
 Sessions are counted in Agno's table with the list's own filter (so a bar's count is the count of
 the list it links to), over the `created_at` index. Runs, errors and tokens need Agno's JSON
-(`session_data.session_metrics`, Agno 2.x's inline `runs`), so `refresh()` sums them per hour of
-creation and per filterable group into the dashboard's own `OverviewHour` table, recomputing only
-the hours that gained, changed or lost sessions; the page reads those sums.
+(`session_data.session_metrics`, Agno 2.x's inline `runs`) or a join with the 3.x runs table, so
+`refresh()` sums them per day of creation and per filterable group into the dashboard's own
+`OverviewDay` table, recomputing only the days that gained, changed or lost sessions; the page reads
+those sums. A single day's hours are read from Agno's tables directly: one day is few sessions.
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Sum, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from sessions_ui.models import OverviewHour, OverviewRefresh, OverviewSlowRun
+from sessions_ui.models import OverviewDay, OverviewRefresh, OverviewSlowRun
 from sessions_ui.queries.sql_json import (
-    TOP_LEVEL_RUN_ROW,
     JSONNumber,
     JSONText,
     inline_run_elements,
@@ -33,7 +33,7 @@ from sessions_ui.queries.sql_json import (
 from sessions_ui.schema import has_inline_runs, has_runs_table
 from sessions_ui.sources import current_source
 
-HOUR = 3600
+HOUR, DAY = 3600, 86400
 # A page view refreshes the summary when its last pass is older than this.
 STALE_SECONDS = 60
 # The summary's group columns, each a filter of the list (session_type is the list's `type`).
@@ -42,12 +42,67 @@ TOP = 10
 SLOW_RUNS_KEPT = TOP
 
 
-def hour_of(column: str = "created_at") -> F:
-    """The epoch second at which the hour of an epoch-seconds column starts."""
-    return F(column) - F(column) % HOUR
+@dataclass
+class Figures:
+    sessions: int = 0
+    runs: int = 0
+    errored_runs: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def add(self, other: Figures) -> None:
+        for name in ("sessions", "runs", "errored_runs", "input_tokens", "output_tokens"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.errored_runs / self.runs if self.runs else None
 
 
-# --- The summary: refreshed incrementally.
+# --- Buckets: hours, and days of the server's time zone (as the list's created_after / created_before).
+
+
+def _offset(size: int) -> int:
+    """Seconds to add to an epoch so that buckets of `size` start at local midnight (0 for hours).
+
+    The current UTC offset: in a time zone with summer time, days are an hour off for part of the year.
+    """
+    return int(timezone.localtime().utcoffset().total_seconds()) % size if size == DAY else 0
+
+
+def bucket_of(size: int, column: str = "created_at") -> F:
+    """The epoch second at which the hour or local day of an epoch-seconds column starts."""
+    return F(column) - (F(column) + _offset(size)) % size
+
+
+def _bucket_sql(size: int, column: str) -> str:
+    """`bucket_of` for raw SQL (its `%` doubled for the driver's placeholders)."""
+    return f"({column} - ({column} + {_offset(size)}) %% {size})"
+
+
+def _ranges(buckets: Iterable[int], size: int) -> list[tuple[int, int]]:
+    """Sorted bucket starts as [start, end) ranges of consecutive buckets: one condition per range."""
+    ranges: list[list[int]] = []
+    for start in sorted(buckets):
+        if ranges and ranges[-1][1] == start:
+            ranges[-1][1] = start + size
+        else:
+            ranges.append([start, start + size])
+    return [(start, end) for start, end in ranges]
+
+
+def _in_ranges(ranges: list[tuple[int, int]]) -> Q:
+    condition = Q(pk__in=[])
+    for start, end in ranges:
+        condition |= Q(created_at__gte=start, created_at__lt=end)
+    return condition
+
+
+# --- Reading Agno's tables (JSON included): what the summary stores, and a single day's hours.
 
 
 def _sessions() -> QuerySet:
@@ -61,6 +116,15 @@ def _component_model() -> Case:
         When(session_type="team", then=JSONText("team_data", "model", "id")),
         When(session_type="workflow", then=JSONText("workflow_data", "model", "id")),
         default=JSONText("agent_data", "model", "id"),
+    )
+
+
+def _component_model_sql(vendor: str, alias: str) -> str:
+    """`_component_model` for raw SQL over the session table as `alias`."""
+    return (
+        f"CASE {alias}.session_type WHEN 'team' THEN {json_value_sql(vendor, f'{alias}.team_data', ('model', 'id'))}"
+        f" WHEN 'workflow' THEN {json_value_sql(vendor, f'{alias}.workflow_data', ('model', 'id'))}"
+        f" ELSE {json_value_sql(vendor, f'{alias}.agent_data', ('model', 'id'))} END"
     )
 
 
@@ -78,91 +142,73 @@ def _inline_runs(vendor: str, *, errored: bool) -> RawSQL:
     )
 
 
-def _table_runs(*, errored: bool) -> Coalesce:
-    """Per session: its top-level rows in the Agno 3.x runs table (their `status` column for errors)."""
-    rows = current_source().Run.objects.filter(TOP_LEVEL_RUN_ROW, session_id=OuterRef("pk"))
-    if errored:
-        rows = rows.filter(status__iexact="error")
-    counted = rows.order_by().values("session_id").annotate(n=Count("*")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
-def _run_counts() -> dict:
-    """The Sum() of each session's top-level runs and errored runs, in whichever layouts the source has."""
+def _aggregate(sessions: QuerySet, size: int, columns: tuple[str, ...]) -> dict[tuple, Figures]:
+    """The figures of `sessions` per (bucket, *columns): one GROUP BY over the sessions (tokens, inline
+    runs) and, for the 3.x runs table, one over its rows joined to them (no per-session subquery)."""
     vendor = current_source().vendor
-    runs, errored = [], []
+    inline = {}
     if has_inline_runs():
-        runs.append(_inline_runs(vendor, errored=False))
-        errored.append(_inline_runs(vendor, errored=True))
-    if has_runs_table():
-        runs.append(_table_runs(errored=False))
-        errored.append(_table_runs(errored=True))
-    if not runs:
-        return {}
-    return {"runs": Sum(sum(runs[1:], runs[0])), "errored_runs": Sum(sum(errored[1:], errored[0]))}
-
-
-def _hour_ranges(hours: Iterable[int]) -> list[tuple[int, int]]:
-    """Sorted hour starts as [start, end) ranges of consecutive hours: one condition per range."""
-    ranges: list[list[int]] = []
-    for hour in sorted(hours):
-        if ranges and ranges[-1][1] == hour:
-            ranges[-1][1] = hour + HOUR
-        else:
-            ranges.append([hour, hour + HOUR])
-    return [(start, end) for start, end in ranges]
-
-
-def _summarise(hours: set[int]) -> list[OverviewHour]:
-    """The OverviewHour rows of these hours, read from Agno's tables (its JSON included)."""
-    in_hours = Q(pk__in=[])
-    for start, end in _hour_ranges(hours):
-        in_hours |= Q(created_at__gte=start, created_at__lt=end)
-    key = current_source().key
+        inline = {
+            "inline_runs": Sum(_inline_runs(vendor, errored=False)),
+            "inline_errored_runs": Sum(_inline_runs(vendor, errored=True)),
+        }
     grouped = (
-        _sessions()
-        .filter(in_hours)
-        .annotate(hour=hour_of(), model=_component_model())
-        .values("hour", *GROUP_COLUMNS)
+        sessions.order_by()
+        .annotate(bucket=bucket_of(size), model=_component_model())
+        .values_list("bucket", *columns)
         .annotate(
-            sessions=Count("pk"),
+            counted=Count("pk"),
             input_tokens=Coalesce(Sum(JSONNumber("session_data", "session_metrics", "input_tokens")), 0),
             output_tokens=Coalesce(Sum(JSONNumber("session_data", "session_metrics", "output_tokens")), 0),
-            **_run_counts(),
+            **inline,
         )
     )
-    return [
-        OverviewHour(
-            source=key,
-            **{name: row[name] for name in ("hour", *GROUP_COLUMNS, "sessions")},
-            runs=int(row.get("runs") or 0),
-            errored_runs=int(row.get("errored_runs") or 0),
-            input_tokens=int(row["input_tokens"]),
-            output_tokens=int(row["output_tokens"]),
-        )
-        for row in grouped
+    width = 1 + len(columns)
+    figures: dict[tuple, Figures] = {}
+    for row in grouped:
+        count, input_tokens, output_tokens, *runs = row[width:]
+        runs, errored = (int(runs[0] or 0), int(runs[1] or 0)) if runs else (0, 0)
+        figures[row[:width]] = Figures(count, runs, errored, int(input_tokens), int(output_tokens))
+    if has_runs_table():
+        for key, runs, errored in _run_rows(sessions, size, columns):
+            figures.setdefault(key, Figures()).runs += runs
+            figures[key].errored_runs += errored
+    return figures
+
+
+def _run_rows(sessions: QuerySet, size: int, columns: tuple[str, ...]) -> list[tuple[tuple, int, int]]:
+    """Top-level runs-table rows of `sessions`, and those with status ERROR, per (bucket, *columns)."""
+    source = current_source()
+    ids = sessions.order_by().values("pk")
+    selected, params = ids.query.get_compiler(using=ids.db).as_sql()
+    expressions = [_bucket_sql(size, "s.created_at")] + [
+        _component_model_sql(source.vendor, "s") if column == "model" else f"s.{column}" for column in columns
     ]
+    group = ", ".join(expressions)
+    sql = (
+        f"SELECT {group}, count(*), coalesce(sum(CASE WHEN upper(r.status) = 'ERROR' THEN 1 ELSE 0 END), 0)"
+        f" FROM {source.quoted_runs} AS r JOIN {source.quoted_sessions} AS s ON s.session_id = r.session_id"
+        f" WHERE r.session_id IN ({selected}) AND {top_level_run_row_sql('r')} GROUP BY {group}"
+    )
+    with source.connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(tuple(row[:-2]), int(row[-2]), int(row[-1])) for row in cursor.fetchall()]
 
 
-def _slow_runs_sql(hours: set[int]) -> tuple[str, list]:
-    """SQL: the SLOW_RUNS_KEPT slowest top-level runs of each hour and group, in either layout.
+def _slow_runs_sql(days: set[int]) -> tuple[str, list]:
+    """SQL: the SLOW_RUNS_KEPT slowest top-level runs of each day and group, in either layout.
 
     A run's duration is its `metrics.duration` (twin of `agno.decode_metrics(...).duration` for a
     number); runs without one are left out.
     """
     source = current_source()
     vendor = source.vendor
-    ranges = _hour_ranges(hours)
-    in_hours = " OR ".join(["(s.created_at >= %s AND s.created_at < %s)"] * len(ranges))
-    params = [bound for hour_range in ranges for bound in hour_range]
-    model = (
-        f"CASE s.session_type WHEN 'team' THEN {json_value_sql(vendor, 's.team_data', ('model', 'id'))}"
-        f" WHEN 'workflow' THEN {json_value_sql(vendor, 's.workflow_data', ('model', 'id'))}"
-        f" ELSE {json_value_sql(vendor, 's.agent_data', ('model', 'id'))} END"
-    )
+    ranges = _ranges(days, DAY)
+    in_days = " OR ".join(["(s.created_at >= %s AND s.created_at < %s)"] * len(ranges))
+    params = [bound for day_range in ranges for bound in day_range]
     columns = (
-        "s.created_at - s.created_at %% 3600 AS hour, s.session_type, s.agent_id, s.team_id, s.workflow_id,"
-        f" s.user_id, {model} AS model, s.session_id"
+        f"{_bucket_sql(DAY, 's.created_at')} AS day, s.session_type, s.agent_id, s.team_id, s.workflow_id,"
+        f" s.user_id, {_component_model_sql(vendor, 's')} AS model, s.session_id"
     )
     parts = []
     if has_runs_table():
@@ -170,29 +216,29 @@ def _slow_runs_sql(hours: set[int]) -> tuple[str, list]:
         parts.append(
             f"SELECT {columns}, r.run_id, {duration} AS duration FROM {source.quoted_runs} AS r"
             f" JOIN {source.quoted_sessions} AS s ON s.session_id = r.session_id"
-            f" WHERE ({in_hours}) AND {top_level_run_row_sql('r')}"
+            f" WHERE ({in_days}) AND {top_level_run_row_sql('r')}"
         )
     if has_inline_runs():
         if vendor == "postgresql":
-            elements, run = inline_run_elements(vendor, "s.runs"), "item"
+            elements = inline_run_elements(vendor, "s.runs")
             run_id = "item ->> 'run_id'"
             duration = (
                 "CASE WHEN jsonb_typeof(item -> 'metrics' -> 'duration') = 'number'"
                 " THEN (item -> 'metrics' ->> 'duration')::numeric END"
             )
         else:
-            elements, run = inline_run_elements(vendor, sqlite_json_document("s.runs")), "item.value"
+            elements = inline_run_elements(vendor, sqlite_json_document("s.runs"))
             run_id = "json_extract(item.value, '$.run_id')"
-            duration = json_value_sql(vendor, run, ("metrics", "duration"), number=True)
+            duration = json_value_sql(vendor, "item.value", ("metrics", "duration"), number=True)
         parts.append(
             f"SELECT {columns}, {run_id} AS run_id, {duration} AS duration FROM {source.quoted_sessions} AS s"
             f" CROSS JOIN {'LATERAL ' if vendor == 'postgresql' else ''}{elements}"
-            f" WHERE ({in_hours}) AND {inline_top_level_run(vendor)}"
+            f" WHERE ({in_days}) AND {inline_top_level_run(vendor)}"
         )
     if not parts:
         return "", []
     union = " UNION ALL ".join(parts)
-    group = "hour, session_type, agent_id, team_id, workflow_id, user_id, model"
+    group = "day, session_type, agent_id, team_id, workflow_id, user_id, model"
     sql = (
         f"SELECT {group}, session_id, run_id, duration FROM (SELECT timed.*, ROW_NUMBER() OVER"
         f" (PARTITION BY {group} ORDER BY duration DESC, run_id) AS position"
@@ -201,68 +247,100 @@ def _slow_runs_sql(hours: set[int]) -> tuple[str, list]:
     return sql, params * len(parts) + [SLOW_RUNS_KEPT]
 
 
-def _slowest(hours: set[int]) -> list[OverviewSlowRun]:
-    sql, params = _slow_runs_sql(hours) if hours else ("", [])
+def _slowest(days: set[int]) -> list[OverviewSlowRun]:
+    sql, params = _slow_runs_sql(days) if days else ("", [])
     if not sql:
         return []
     with current_source().connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     key = current_source().key
-    names = ("hour", *GROUP_COLUMNS, "session_id", "run_id")
+    names = ("day", *GROUP_COLUMNS, "session_id", "run_id")
     return [
         OverviewSlowRun(source=key, **dict(zip(names, row[:-1], strict=True)), duration=float(row[-1])) for row in rows
     ]
 
 
+def _summarise(days: set[int]) -> list[OverviewDay]:
+    """The OverviewDay rows of these days, read from Agno's tables."""
+    if not days:
+        return []
+    key = current_source().key
+    figures = _aggregate(_sessions().filter(_in_ranges(_ranges(days, DAY))), DAY, GROUP_COLUMNS)
+    return [
+        OverviewDay(
+            source=key,
+            day=group[0],
+            **dict(zip(GROUP_COLUMNS, group[1:], strict=True)),
+            sessions=day.sessions,
+            runs=day.runs,
+            errored_runs=day.errored_runs,
+            input_tokens=day.input_tokens,
+            output_tokens=day.output_tokens,
+        )
+        for group, day in figures.items()
+    ]
+
+
+# --- The summary: refreshed incrementally.
+
+
 @dataclass(frozen=True)
 class Freshness:
     refreshed_at: datetime | None
-    recomputed_hours: int = 0  # by the pass that just ran (0: none ran, or nothing had changed)
+    pending_days: frozenset[int] = frozenset()  # stale days that the last pass left for later
+    recomputed_days: int = 0  # by the pass that just ran (0: none ran, or nothing had changed)
 
-    @property
-    def is_stale(self) -> bool:
-        return self.refreshed_at is None or timezone.now() - self.refreshed_at > timedelta(seconds=STALE_SECONDS)
+    def is_stale(self, window: tuple[int, int] | None = None) -> bool:
+        """Older than STALE_SECONDS, or with stale days in `window` ([start, end) epoch seconds)."""
+        if self.refreshed_at is None or timezone.now() - self.refreshed_at > timedelta(seconds=STALE_SECONDS):
+            return True
+        return window is not None and any(window[0] <= day < window[1] for day in self.pending_days)
 
 
 def freshness() -> Freshness:
     state = OverviewRefresh.objects.filter(source=current_source().key).first()
-    return Freshness(state.refreshed_at if state else None)
+    return Freshness(state.refreshed_at, frozenset(state.pending_days)) if state else Freshness(None)
 
 
-def refresh() -> Freshness:
-    """Bring the summary up to date: recompute the hours with sessions created or updated since the last
-    pass, and those whose session count changed (a deleted session leaves no trace but the count)."""
+def refresh(window: tuple[int, int] | None = None) -> Freshness:
+    """Bring the summary up to date: recompute the days with sessions created or updated since the last
+    pass, and those whose session count changed (a deleted session leaves no trace but the count).
+
+    With a `window` ([start, end) epoch seconds: a page's range), only its stale days are recomputed
+    and the others are kept as pending for a later pass, so a cold summary costs a page its range only.
+    """
     key = current_source().key
     state = OverviewRefresh.objects.filter(source=key).first()
     sessions = _sessions()
-    counted = dict(sessions.annotate(hour=hour_of()).values_list("hour").annotate(n=Count("*")))
-    summarised = dict(
-        OverviewHour.objects.filter(source=key).order_by().values_list("hour").annotate(n=Sum("sessions"))
-    )
-    stale = {hour for hour in counted.keys() | summarised.keys() if counted.get(hour) != summarised.get(hour)}
-    newest = sessions.aggregate(at=Max(Greatest("created_at", Coalesce("updated_at", "created_at"))))["at"] or (
-        state.written_until if state else 0
-    )
+    counted = dict(sessions.annotate(day=bucket_of(DAY)).values_list("day").annotate(n=Count("*")))
+    summarised = dict(OverviewDay.objects.filter(source=key).order_by().values_list("day").annotate(n=Sum("sessions")))
+    stale = {day for day in counted.keys() | summarised.keys() if counted.get(day) != summarised.get(day)}
+    newest = sessions.aggregate(at=Max(Greatest("created_at", Coalesce("updated_at", "created_at"))))["at"]
     if state:
+        stale |= set(state.pending_days)
         # `>=`: a write in the very second the last pass saw may have come after it.
         written = sessions.filter(Q(created_at__gte=state.written_until) | Q(updated_at__gte=state.written_until))
-        stale |= set(written.annotate(hour=hour_of()).values_list("hour", flat=True).distinct())
-    rows, slow_runs = _summarise(stale & counted.keys()), _slowest(stale & counted.keys())
-    with transaction.atomic(using=OverviewHour.objects.db):
-        for model in (OverviewHour, OverviewSlowRun):
-            summary = model.objects.filter(source=key)
-            (summary.filter(hour__in=stale) if state else summary).delete()
-        OverviewHour.objects.bulk_create(rows, batch_size=1000)
+        stale |= set(written.annotate(day=bucket_of(DAY)).values_list("day", flat=True).distinct())
+        newest = newest or state.written_until
+    todo = stale if window is None else {day for day in stale if window[0] <= day < window[1]}
+    rows, slow_runs = _summarise(todo & counted.keys()), _slowest(todo & counted.keys())
+    pending = sorted(stale - todo)
+    with transaction.atomic(using=OverviewDay.objects.db):
+        for model in (OverviewDay, OverviewSlowRun):
+            model.objects.filter(source=key, day__in=todo).delete()
+        OverviewDay.objects.bulk_create(rows, batch_size=1000)
         OverviewSlowRun.objects.bulk_create(slow_runs, batch_size=1000)
         now = timezone.now()
-        OverviewRefresh.objects.update_or_create(source=key, defaults={"refreshed_at": now, "written_until": newest})
-    return Freshness(now, len(stale))
+        OverviewRefresh.objects.update_or_create(
+            source=key, defaults={"refreshed_at": now, "written_until": newest or 0, "pending_days": pending}
+        )
+    return Freshness(now, frozenset(pending), len(todo))
 
 
-def refresh_if_stale() -> Freshness:
+def refresh_if_stale(window: tuple[int, int]) -> Freshness:
     current = freshness()
-    return refresh() if current.is_stale else current
+    return refresh(window) if current.is_stale(window) else current
 
 
 # --- Reading the figures of a range.
@@ -277,47 +355,38 @@ class Selection:
     filters: dict[str, str] = field(default_factory=dict)  # GROUP_COLUMNS -> value
     sessions: QuerySet | None = None  # the list's FilterSet queryset for the same range and filters
 
-    def summary(self, model=OverviewHour) -> QuerySet:
+    def summary(self, model=OverviewDay) -> QuerySet:
         return model.objects.filter(
-            source=current_source().key, hour__gte=self.start, hour__lt=self.end, **self.filters
+            source=current_source().key, day__gte=self.start, day__lt=self.end, **self.filters
         ).order_by()
 
 
-@dataclass
-class HourFigures:
-    sessions: int = 0
-    runs: int = 0
-    errored_runs: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-
-    def add(self, other: HourFigures) -> None:
-        for name in ("sessions", "runs", "errored_runs", "input_tokens", "output_tokens"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-    @property
-    def tokens(self) -> int:
-        return self.input_tokens + self.output_tokens
-
-    @property
-    def error_rate(self) -> float | None:
-        return self.errored_runs / self.runs if self.runs else None
-
-
-def hourly(selection: Selection) -> dict[int, HourFigures]:
-    """The figures of each hour that has any: sessions counted by the list's filter, the rest from the summary."""
-    figures: dict[int, HourFigures] = {}
+def per_day(selection: Selection) -> dict[int, Figures]:
+    """The figures of each day that has any: sessions counted by the list's filter, the rest from the summary."""
+    figures: dict[int, Figures] = {}
     summed = (
         selection.summary()
-        .values_list("hour")
+        .values_list("day")
         .annotate(Sum("runs"), Sum("errored_runs"), Sum("input_tokens"), Sum("output_tokens"))
     )
-    for hour, runs, errored, input_tokens, output_tokens in summed:
-        figures[hour] = HourFigures(0, runs, errored, input_tokens, output_tokens)
-    counted = selection.sessions.order_by().annotate(hour=hour_of()).values_list("hour").annotate(n=Count("*"))
-    for hour, sessions in counted:
-        figures.setdefault(hour, HourFigures()).sessions = sessions
+    for day, runs, errored, input_tokens, output_tokens in summed:
+        figures[day] = Figures(0, runs, errored, input_tokens, output_tokens)
+    counted = selection.sessions.order_by().annotate(day=bucket_of(DAY)).values_list("day").annotate(n=Count("*"))
+    for day, sessions in counted:
+        figures.setdefault(day, Figures()).sessions = sessions
     return figures
+
+
+def per_hour(selection: Selection) -> dict[int, Figures]:
+    """The figures of each hour that has any, read from Agno's tables (for a range of a day or so)."""
+    return {hour: figures for (hour,), figures in _aggregate(selection.sessions, HOUR, ()).items()}
+
+
+def total(figures: dict[int, Figures]) -> Figures:
+    summed = Figures()
+    for bucket in figures.values():
+        summed.add(bucket)
+    return summed
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from sessions_ui.queries import overview
 
 
 class Command(BaseCommand):
-    help = "Refresh the overview's per-hour summary of runs, errors and tokens (only the hours that changed)."
+    help = "Refresh the overview's per-day summary of runs, errors and tokens (only the days that changed)."
 
     def handle(self, *args, **options):
         started = time.monotonic()
         done = overview.refresh()
         self.stdout.write(
-            f"{done.recomputed_hours} hour(s) recomputed in {time.monotonic() - started:.2f} s;"
+            f"{done.recomputed_days} day(s) recomputed in {time.monotonic() - started:.2f} s;"
             f" summary up to date at {done.refreshed_at:%Y-%m-%d %H:%M:%S %Z}."
         )
