@@ -171,8 +171,8 @@ class OverviewDay(models.Model):
 
 
 class OverviewSlowRun(models.Model):
-    """The slowest top-level runs (`metrics.duration`) of each OverviewDay group, SLOW_RUNS_KEPT of them:
-    any filter selects whole groups, so the slowest runs of a filtered range are among these."""
+    """The slowest top-level runs (`metrics.duration`) of each day, and of each day and value of each group
+    column, SLOW_RUNS_KEPT of each (queries.overview): the slowest runs of a range with one filter or none."""
 
     source = models.CharField(max_length=255)
     day = models.BigIntegerField()  # of the session's created_at, as OverviewDay's

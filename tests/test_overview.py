@@ -169,6 +169,16 @@ def test_the_slowest_runs_are_those_of_the_factory_data(layout):
     of_agent = [row for row in written if row["agent_id"] == AGENTS[2]]
     found = overview.slowest_runs(selection(start, end, agent_id=AGENTS[2]))
     assert [(run.run_id, run.duration) for run in found] == slowest(of_agent)
+    # Two filters: read from Agno's tables for the selected sessions.
+    of_both = [row for row in of_agent if row["user_id"] == "user1@example.com"]
+    found = overview.slowest_runs(selection(start, end, agent_id=AGENTS[2], user_id="user1@example.com"))
+    assert [(run.run_id, run.duration) for run in found] == slowest(of_both) != []
+    day = DAY0 + timedelta(days=3)
+    of_day = [row for row in written if day.timestamp() <= row["created_at"] < day.timestamp() + 86400]
+    found = overview.slowest_runs(selection(day, day + timedelta(days=1), user_id="user2@example.com"))
+    assert [(run.run_id, run.duration) for run in found] == slowest(
+        [row for row in of_day if row["user_id"] == "user2@example.com"]
+    )
 
 
 def test_refresh_recomputes_only_changed_days_and_sees_new_updated_and_deleted_sessions():

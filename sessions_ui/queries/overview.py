@@ -195,17 +195,12 @@ def _run_rows(sessions: QuerySet, size: int, columns: tuple[str, ...]) -> list[t
         return [(tuple(row[:-2]), int(row[-2]), int(row[-1])) for row in cursor.fetchall()]
 
 
-def _slow_runs_sql(days: set[int]) -> tuple[str, list]:
-    """SQL: the SLOW_RUNS_KEPT slowest top-level runs of each day and group, in either layout.
-
-    A run's duration is its `metrics.duration` (twin of `agno.decode_metrics(...).duration` for a
-    number); runs without one are left out.
-    """
+def _timed_runs_sql(where: str) -> str:
+    """SQL: the top-level runs with a duration of the sessions (`s`) that match `where`, in either layout,
+    with their session's day and group columns. A run's duration is its `metrics.duration` (twin of
+    `agno.decode_metrics(...).duration` for a number); runs without one are left out."""
     source = current_source()
     vendor = source.vendor
-    ranges = _ranges(days, DAY)
-    in_days = " OR ".join(["(s.created_at >= %s AND s.created_at < %s)"] * len(ranges))
-    params = [bound for day_range in ranges for bound in day_range]
     columns = (
         f"{_bucket_sql(DAY, 's.created_at')} AS day, s.session_type, s.agent_id, s.team_id, s.workflow_id,"
         f" s.user_id, {_component_model_sql(vendor, 's')} AS model, s.session_id"
@@ -216,7 +211,7 @@ def _slow_runs_sql(days: set[int]) -> tuple[str, list]:
         parts.append(
             f"SELECT {columns}, r.run_id, {duration} AS duration FROM {source.quoted_runs} AS r"
             f" JOIN {source.quoted_sessions} AS s ON s.session_id = r.session_id"
-            f" WHERE ({in_days}) AND {top_level_run_row_sql('r')}"
+            f" WHERE ({where}) AND {top_level_run_row_sql('r')}"
         )
     if has_inline_runs():
         if vendor == "postgresql":
@@ -233,31 +228,39 @@ def _slow_runs_sql(days: set[int]) -> tuple[str, list]:
         parts.append(
             f"SELECT {columns}, {run_id} AS run_id, {duration} AS duration FROM {source.quoted_sessions} AS s"
             f" CROSS JOIN {'LATERAL ' if vendor == 'postgresql' else ''}{elements}"
-            f" WHERE ({in_days}) AND {inline_top_level_run(vendor)}"
+            f" WHERE ({where}) AND {inline_top_level_run(vendor)}"
         )
-    if not parts:
-        return "", []
-    union = " UNION ALL ".join(parts)
-    group = "day, session_type, agent_id, team_id, workflow_id, user_id, model"
-    sql = (
-        f"SELECT {group}, session_id, run_id, duration FROM (SELECT timed.*, ROW_NUMBER() OVER"
-        f" (PARTITION BY {group} ORDER BY duration DESC, run_id) AS position"
-        f" FROM ({union}) AS timed WHERE duration IS NOT NULL) AS ranked WHERE position <= %s"
-    )
-    return sql, params * len(parts) + [SLOW_RUNS_KEPT]
+    return " UNION ALL ".join(parts)
+
+
+SLOW_RUN_COLUMNS = ("day", *GROUP_COLUMNS, "session_id", "run_id", "duration")
 
 
 def _slowest(days: set[int]) -> list[OverviewSlowRun]:
-    sql, params = _slow_runs_sql(days) if days else ("", [])
-    if not sql:
+    """The SLOW_RUNS_KEPT slowest runs of each day, and of each day and value of each group column: what
+    the slowest runs of a range with at most one filter need (`slowest_runs` reads other filters live)."""
+    ranges = _ranges(days, DAY)
+    timed = _timed_runs_sql(" OR ".join(["(s.created_at >= %s AND s.created_at < %s)"] * len(ranges)))
+    if not days or not timed:
         return []
+    order = "ORDER BY duration DESC, run_id"
+    positions = [f"ROW_NUMBER() OVER (PARTITION BY day {order}) AS p_day"] + [
+        f"ROW_NUMBER() OVER (PARTITION BY day, {column} {order}) AS p_{column}" for column in GROUP_COLUMNS
+    ]
+    kept = " OR ".join(f"p_{name} <= %s" for name in ("day", *GROUP_COLUMNS))
+    sql = (
+        f"SELECT {', '.join(SLOW_RUN_COLUMNS)} FROM (SELECT timed.*, {', '.join(positions)}"
+        f" FROM ({timed}) AS timed WHERE duration IS NOT NULL) AS ranked WHERE {kept}"
+    )
+    bounds = [bound for day_range in ranges for bound in day_range]
+    params = bounds * timed.count(" UNION ALL ") + bounds + [SLOW_RUNS_KEPT] * (1 + len(GROUP_COLUMNS))
     with current_source().connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     key = current_source().key
-    names = ("day", *GROUP_COLUMNS, "session_id", "run_id")
     return [
-        OverviewSlowRun(source=key, **dict(zip(names, row[:-1], strict=True)), duration=float(row[-1])) for row in rows
+        OverviewSlowRun(source=key, **dict(zip(SLOW_RUN_COLUMNS[:-1], row[:-1], strict=True)), duration=float(row[-1]))
+        for row in rows
     ]
 
 
@@ -410,5 +413,23 @@ def top(selection: Selection, column: str, *, by: str) -> list[Ranked]:
 
 
 def slowest_runs(selection: Selection) -> list[OverviewSlowRun]:
-    """The TOP slowest top-level runs of the selected sessions."""
-    return list(selection.summary(OverviewSlowRun).order_by("-duration", "run_id")[:TOP])
+    """The TOP slowest top-level runs of the selected sessions: from the summary for at most one filter
+    (it keeps the slowest per value of each), else read from Agno's tables for the selected sessions."""
+    if len(selection.filters) <= 1:
+        return list(selection.summary(OverviewSlowRun).order_by("-duration", "run_id")[:TOP])
+    ids = selection.sessions.order_by().values("pk")
+    selected, params = ids.query.get_compiler(using=ids.db).as_sql()
+    timed = _timed_runs_sql(f"s.session_id IN ({selected})")
+    if not timed:
+        return []
+    sql = (
+        f"SELECT {', '.join(SLOW_RUN_COLUMNS)} FROM ({timed}) AS timed"
+        " WHERE duration IS NOT NULL ORDER BY duration DESC, run_id LIMIT %s"
+    )
+    with current_source().connection.cursor() as cursor:
+        cursor.execute(sql, [*params * (timed.count(" UNION ALL ") + 1), TOP])
+        rows = cursor.fetchall()
+    return [
+        OverviewSlowRun(**dict(zip(SLOW_RUN_COLUMNS[:-1], row[:-1], strict=True)), duration=float(row[-1]))
+        for row in rows
+    ]
