@@ -18,6 +18,7 @@ from sessions_ui.listing import SessionList
 from sessions_ui.models import OverviewDay
 from sessions_ui.queries import overview
 from sessions_ui.routers import AgnoRouter
+from sessions_ui.sources import current_source
 from tests.factories import create_session, make_agent_run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -362,3 +363,24 @@ def test_the_command_refreshes_the_summary():
     assert "day(s) recomputed" in out.getvalue()
     assert overview.freshness().refreshed_at is not None
     assert sum(OverviewDay.objects.values_list("sessions", flat=True)) == 5
+
+
+def test_a_session_both_agno_versions_wrote_counts_each_run_once():
+    """Agno 3.x adds runs to a 2.x session in its runs table, and its migration copies inline runs there."""
+    created = int((DAY0 + timedelta(hours=3)).timestamp())
+    inline = [
+        make_agent_run("mixed", created_at=created, run_id="old", status="COMPLETED", seed=1),
+        make_agent_run("mixed", created_at=created + 1, run_id="copied", status="ERROR", seed=2),
+    ]
+    create_session(session_id="mixed", layout="2", runs=inline, created_at=created, updated_at=created + 5)
+    Run = current_source().Run
+    for run_id, status, seed in (("copied", "ERROR", 2), ("new", "COMPLETED", 3)):
+        run = make_agent_run("mixed", created_at=created + 2, run_id=run_id, status=status, seed=seed)
+        Run.objects.create(
+            run_id=run_id, session_id="mixed", run_type="agent", status=status, run_data=run, created_at=created + 2
+        )
+    overview.refresh()
+    one_day = selection(DAY0, DAY0 + timedelta(days=1))
+    figures = totals(overview.per_day(one_day))
+    assert (figures.sessions, figures.runs, figures.errored_runs) == (1, 3, 1)
+    assert sorted(run.run_id for run in overview.slowest_runs(one_day)) == ["copied", "new", "old"]
