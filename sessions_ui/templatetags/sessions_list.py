@@ -182,9 +182,7 @@ def session_table(cl: SessionList, rows: list[ListRow], *, can_delete: bool) -> 
                 updated=_time(session.updated_at, zone, now) if session.updated_at else None,
             )
         )
-    table = _template("sessions_ui/list_table.html").render(
-        rows=values, can_delete=can_delete, sort_links=cl.sort_links, headings=HEADINGS
-    )
+    table = _template("sessions_ui/list_table.html").render(rows=values, can_delete=can_delete, sort_links=cl.sort_links, headings=HEADINGS)
     return mark_safe(table)  # Jinja2 autoescapes every value
 
 
