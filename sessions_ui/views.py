@@ -25,6 +25,7 @@ from sessions_ui.listing import DEFAULT_SORT, SORTS, SessionList
 from sessions_ui.overview import Overview
 from sessions_ui.queries import overview as overview_figures
 from sessions_ui.sources import current_source, reverse
+from sessions_ui.templatetags.sessions_list import run_counts
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -86,6 +87,13 @@ def _count(request: HtmxHttpRequest, cl: SessionList) -> HttpResponse:
     return render(request, "sessions_ui/list.html#count", context)
 
 
+def _run_counts(cl: SessionList) -> HttpResponse:
+    """The run counts of the page's rows that were left pending (big inline runs), to swap in by id."""
+    pending = [row for row in cl.page.rows if row.runs_pending]
+    stats = queries.count_inline_runs([row.session.session_id for row in pending])
+    return HttpResponse(run_counts(stats, {row.session.session_id for row in pending if not row.named}))
+
+
 @dashboard_view()
 @vary_on_headers(*WHICH_FRAGMENT)
 def session_list(request: HtmxHttpRequest) -> HttpResponse:
@@ -94,6 +102,8 @@ def session_list(request: HtmxHttpRequest) -> HttpResponse:
     cl = SessionList(request.GET)
     if request.htmx.target == "result-count":
         return _count(request, cl)
+    if request.htmx.target == "run-counts":
+        return _run_counts(cl)
     context = _results_context(cl) | {
         "choices": queries.cached_filter_choices(),
         "types": agno.SESSION_TYPES,
@@ -126,6 +136,8 @@ def user_sessions(request: HtmxHttpRequest, user_id: str) -> HttpResponse:
     cl = SessionList(request.GET, fixed={"user_id": user_id})
     if request.htmx.target == "result-count":
         return _count(request, cl)
+    if request.htmx.target == "run-counts":
+        return _run_counts(cl)
     context = _results_context(cl) | {"user_id": user_id}
     if not request.htmx or request.htmx.history_restore_request:
         context["totals"] = queries.user_totals(user_id)

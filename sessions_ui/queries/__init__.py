@@ -2,11 +2,13 @@
 
 `pages` is the list (its order, a page of rows, the count), `totals` the counts over many sessions
 (filter choices, a user's totals), `runs` a session's stored runs (counts, previews, export),
-`timeline` the detail page's runs, and `sql_json` the SQL twins of `sessions_ui.agno`'s decoding.
+`list_runs` what the list shows of them without reading a blob, `timeline` the detail page's runs,
+and `sql_json` the SQL twins of `sessions_ui.agno`'s decoding.
 Callers use the names below, from `sessions_ui.queries`; the limits (page size, count cap...) are
 read where they are defined, `queries.pages.LIST_PAGE_SIZE`, so that one setting is one value.
 """
 
+from sessions_ui.queries.list_runs import count_inline_runs
 from sessions_ui.queries.pages import (
     ListPage,
     ListRow,
@@ -32,7 +34,7 @@ from sessions_ui.queries.totals import UserTotals, cached_filter_choices, filter
 
 __all__ = [
     "JSONNumber", "JSONText", "ListPage", "ListRow", "RunStats",
-    "StoredRun", "Unindexed", "UserTotals", "cached_filter_choices", "counted_page", "filter_choices",
+    "StoredRun", "Unindexed", "UserTotals", "cached_filter_choices", "count_inline_runs", "counted_page", "filter_choices",
     "inline_runs", "list_page", "list_total", "order_by_sort", "page_runs", "preview_runs", "run_rows",
     "run_timeline", "run_total", "searched_texts", "session_export", "user_totals",
 ]  # fmt: skip

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from math import ceil
 
 from django.core.cache import cache
-from django.db.models import BooleanField, ExpressionWrapper, F, Func, Q, QuerySet
+from django.db.models import F, Func, QuerySet
 
 from sessions_ui import agno
 from sessions_ui.models import SessionColumns
-from sessions_ui.queries.runs import page_runs
+from sessions_ui.queries.list_runs import StoredSize, list_run_stats
 from sessions_ui.queries.sql_json import JSONText, component_name
 from sessions_ui.schema import has_inline_runs
 from sessions_ui.sources import current_source
@@ -76,7 +76,9 @@ class Unindexed(Func):
 class ListRow:
     session: agno.Session
     component_name: str
-    runs: int | None  # None: the stored runs could not be counted without loading them
+    runs: int | None  # None: the stored runs could not be read, or are not counted yet (runs_pending)
+    runs_pending: bool = False
+    named: bool = True  # False: the name shown is the first input (or the id), not a stored session_name
 
     @property
     def malformed_data(self) -> agno.Malformed | None:
@@ -191,8 +193,8 @@ def _list_columns(sessions: QuerySet) -> QuerySet:
         sessions.for_list().defer("agent_data", "team_data", "workflow_data").annotate(component_name=component_name())
     )
     if has_inline_runs():
-        # Whether there is anything to count inline (a null test reads no blob): Agno 3.x nulls the column.
-        page = page.annotate(stores_inline_runs=ExpressionWrapper(Q(runs__isnull=False), output_field=BooleanField()))
+        # How big the inline runs are (NULL: none, Agno 3.x nulls the column), read without parsing them.
+        page = page.annotate(inline_runs_size=StoredSize("runs"))
     return page
 
 
@@ -294,14 +296,22 @@ def _planner_estimate() -> int:
 
 
 def list_rows(rows: list[SessionColumns]) -> list[ListRow]:
-    """Decode a page of rows; run counts and the name fallback come from `page_runs`, in SQL."""
+    """Decode a page of rows; run counts and the name fallback come from `list_run_stats`, without a blob."""
     sessions = [agno.decode_session(row) for row in rows]
     unnamed = {session.session_id for session in sessions if not session.name}
-    inline = {row.pk for row in rows if getattr(row, "stores_inline_runs", True)}
-    stats = page_runs([session.session_id for session in sessions], unnamed, inline=inline)
+    stats = list_run_stats(rows, unnamed)
     result = []
     for row, session in zip(rows, sessions, strict=True):
         session_stats = stats[session.session_id]
+        named = bool(session.name)
         session.name = session.name or session_stats.first_input.strip()
-        result.append(ListRow(session=session, component_name=str(row.component_name or ""), runs=session_stats.runs))
+        result.append(
+            ListRow(
+                session=session,
+                component_name=str(row.component_name or ""),
+                runs=session_stats.runs,
+                runs_pending=session_stats.pending,
+                named=named,
+            )
+        )
     return result

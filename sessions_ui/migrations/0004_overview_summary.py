@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sessions_ui", "0002_cache_table"),
+        ("sessions_ui", "0003_inline_run_stats"),
     ]
 
     operations = [
