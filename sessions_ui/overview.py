@@ -183,10 +183,14 @@ class Overview:
         self.cl = self._session_list(self.period)
         self.notices.extend(self.cl.filterset_problems())
 
-    def _session_list(self, period: Period) -> SessionList:
+    def _params(self, period: Period) -> QueryDict:
+        """The filters and `period` as the list's parameters."""
         params = self.filter_params.copy()
         params["created_after"], params["created_before"] = period.first.isoformat(), period.last.isoformat()
-        return SessionList(params)
+        return params
+
+    def _session_list(self, period: Period) -> SessionList:
+        return SessionList(self._params(period))
 
     @cached_property
     def filters(self) -> dict[str, str]:
@@ -208,9 +212,7 @@ class Overview:
         return reverse("sessions_ui:list") + self.cl.query_string(new=new, remove=("page",))
 
     def range_query(self, period: Period) -> str:
-        params = self.filter_params.copy()
-        params["created_after"], params["created_before"] = period.first.isoformat(), period.last.isoformat()
-        return "?" + params.urlencode()
+        return "?" + self._params(period).urlencode()
 
     @property
     def shift_links(self) -> dict[str, str | None]:
