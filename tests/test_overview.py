@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.management import call_command
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.html import escape
 
 from sessions_ui.filters import SessionFilter
@@ -19,6 +20,7 @@ from sessions_ui.models import OverviewDay
 from sessions_ui.queries import overview
 from sessions_ui.routers import AgnoRouter
 from sessions_ui.sources import current_source
+from tests.agno import AGNO_VERSIONS, agno_db, write_with_agno
 from tests.factories import create_session, make_agent_run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -384,3 +386,37 @@ def test_a_session_both_agno_versions_wrote_counts_each_run_once():
     figures = totals(overview.per_day(one_day))
     assert (figures.sessions, figures.runs, figures.errored_runs) == (1, 3, 1)
     assert sorted(run.run_id for run in overview.slowest_runs(one_day)) == ["copied", "new", "old"]
+
+
+# --- Sessions the real agno writes (2.x: runs inline; 3.x: the runs table), after the summary was built.
+
+
+@pytest.mark.agno
+@pytest.mark.django_db(transaction=True, databases="__all__")
+@pytest.mark.parametrize("version", AGNO_VERSIONS)
+def test_a_session_agno_writes_after_the_summary_was_built_appears_after_refresh(version, fake_openai_url):
+    today = timezone.localdate()
+    start = timezone.make_aware(datetime.combine(today, datetime.min.time()))
+    this_day = (start, start + timedelta(days=1))
+    overview.refresh()
+    assert totals(overview.per_day(selection(*this_day))).sessions == 0
+    db = agno_db()
+    session_id = f"overview / agno {version}"
+    [written] = write_with_agno(
+        version, db, fake_openai_url, "agent", session_id, "weather-agent", "ada@example.com", "Lisbon?"
+    )
+    overview.refresh()
+    metrics = written["agno"]["session_data"]["session_metrics"]
+    figures = totals(overview.per_day(selection(*this_day)))
+    assert (figures.sessions, figures.runs, figures.input_tokens, figures.output_tokens) == (
+        1, 1, metrics["input_tokens"], metrics["output_tokens"]
+    )  # fmt: skip
+    assert metrics["input_tokens"] > 0
+    # Agno runs the session again: the same session, one more run and more tokens.
+    [again] = write_with_agno(
+        version, db, fake_openai_url, "agent", session_id, "weather-agent", "ada@example.com", "Kyoto?"
+    )
+    overview.refresh()
+    metrics = again["agno"]["session_data"]["session_metrics"]
+    figures = totals(overview.per_day(selection(*this_day)))
+    assert (figures.sessions, figures.runs, figures.input_tokens) == (1, 2, metrics["input_tokens"])
