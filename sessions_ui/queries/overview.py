@@ -315,17 +315,27 @@ def refresh(window: tuple[int, int] | None = None) -> Freshness:
     """
     key = current_source().key
     state = OverviewRefresh.objects.filter(source=key).first()
-    sessions = _sessions()
-    counted = dict(sessions.annotate(day=bucket_of(DAY)).values_list("day").annotate(n=Count("*")))
+    # `>=`: a write in the very second the last pass saw may have come after it.
+    since = state.written_until if state else 0
+    per_day = (
+        _sessions()
+        .annotate(day=bucket_of(DAY))
+        .values_list("day")
+        .annotate(
+            sessions=Count("*"),
+            newest=Max(Greatest("created_at", Coalesce("updated_at", "created_at"))),
+            written=Count("pk", filter=Q(created_at__gte=since) | Q(updated_at__gte=since)),
+        )
+    )  # one pass over the table: counts, the newest write, and the days written since the last pass
+    counted, written, newest = {}, set(), since
+    for day, sessions, day_newest, day_written in per_day:
+        counted[day] = sessions
+        newest = max(newest, day_newest)
+        if day_written:
+            written.add(day)
     summarised = dict(OverviewDay.objects.filter(source=key).order_by().values_list("day").annotate(n=Sum("sessions")))
     stale = {day for day in counted.keys() | summarised.keys() if counted.get(day) != summarised.get(day)}
-    newest = sessions.aggregate(at=Max(Greatest("created_at", Coalesce("updated_at", "created_at"))))["at"]
-    if state:
-        stale |= set(state.pending_days)
-        # `>=`: a write in the very second the last pass saw may have come after it.
-        written = sessions.filter(Q(created_at__gte=state.written_until) | Q(updated_at__gte=state.written_until))
-        stale |= set(written.annotate(day=bucket_of(DAY)).values_list("day", flat=True).distinct())
-        newest = newest or state.written_until
+    stale |= written | set(state.pending_days if state else ())
     todo = stale if window is None else {day for day in stale if window[0] <= day < window[1]}
     rows, slow_runs = _summarise(todo & counted.keys()), _slowest(todo & counted.keys())
     pending = sorted(stale - todo)
@@ -336,7 +346,7 @@ def refresh(window: tuple[int, int] | None = None) -> Freshness:
         OverviewSlowRun.objects.bulk_create(slow_runs, batch_size=1000)
         now = timezone.now()
         OverviewRefresh.objects.update_or_create(
-            source=key, defaults={"refreshed_at": now, "written_until": newest or 0, "pending_days": pending}
+            source=key, defaults={"refreshed_at": now, "written_until": newest, "pending_days": pending}
         )
     return Freshness(now, frozenset(pending), len(todo))
 
