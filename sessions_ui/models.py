@@ -189,7 +189,7 @@ class OverviewDay(models.Model):
 
 
 class OverviewSlowRun(models.Model):
-    """The slowest top-level runs (`metrics.duration`) of each day, and of each day and value of each group
+    """The slowest top-level runs (`metrics.duration`) of each day, and of each day and value of each filter
     column, SLOW_RUNS_KEPT of each (queries.overview): the slowest runs of a range with one filter or none."""
 
     source = models.CharField(max_length=255)

@@ -36,8 +36,9 @@ from sessions_ui.sources import current_source
 HOUR, DAY = 3600, 86400
 # A page view refreshes the summary when its last pass is older than this.
 STALE_SECONDS = 60
-# The summary's group columns, each a filter of the list (session_type is the list's `type`).
-GROUP_COLUMNS = ("session_type", "agent_id", "team_id", "workflow_id", "user_id", "model")
+# The summary's group columns: the list's filters (session_type is its `type`), and the model.
+FILTER_COLUMNS = ("session_type", "agent_id", "team_id", "workflow_id", "user_id")
+GROUP_COLUMNS = (*FILTER_COLUMNS, "model")
 TOP = 10
 SLOW_RUNS_KEPT = TOP
 
@@ -237,23 +238,23 @@ SLOW_RUN_COLUMNS = ("day", *GROUP_COLUMNS, "session_id", "run_id", "duration")
 
 
 def _slowest(days: set[int]) -> list[OverviewSlowRun]:
-    """The SLOW_RUNS_KEPT slowest runs of each day, and of each day and value of each group column: what
-    the slowest runs of a range with at most one filter need (`slowest_runs` reads other filters live)."""
+    """The SLOW_RUNS_KEPT slowest runs of each day, and of each day and value of each filter column: what
+    the slowest runs of a range with at most one filter need (`slowest_runs` reads more filters live)."""
     ranges = _ranges(days, DAY)
     timed = _timed_runs_sql(" OR ".join(["(s.created_at >= %s AND s.created_at < %s)"] * len(ranges)))
     if not days or not timed:
         return []
     order = "ORDER BY duration DESC, run_id"
     positions = [f"ROW_NUMBER() OVER (PARTITION BY day {order}) AS p_day"] + [
-        f"ROW_NUMBER() OVER (PARTITION BY day, {column} {order}) AS p_{column}" for column in GROUP_COLUMNS
+        f"ROW_NUMBER() OVER (PARTITION BY day, {column} {order}) AS p_{column}" for column in FILTER_COLUMNS
     ]
-    kept = " OR ".join(f"p_{name} <= %s" for name in ("day", *GROUP_COLUMNS))
+    kept = " OR ".join(f"p_{name} <= %s" for name in ("day", *FILTER_COLUMNS))
     sql = (
         f"SELECT {', '.join(SLOW_RUN_COLUMNS)} FROM (SELECT timed.*, {', '.join(positions)}"
         f" FROM ({timed}) AS timed WHERE duration IS NOT NULL) AS ranked WHERE {kept}"
     )
     bounds = [bound for day_range in ranges for bound in day_range]
-    params = bounds * timed.count(" UNION ALL ") + bounds + [SLOW_RUNS_KEPT] * (1 + len(GROUP_COLUMNS))
+    params = bounds * timed.count(" UNION ALL ") + bounds + [SLOW_RUNS_KEPT] * (1 + len(FILTER_COLUMNS))
     with current_source().connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -365,7 +366,7 @@ class Selection:
 
     start: int
     end: int
-    filters: dict[str, str] = field(default_factory=dict)  # GROUP_COLUMNS -> value
+    filters: dict[str, str] = field(default_factory=dict)  # FILTER_COLUMNS -> value
     sessions: QuerySet | None = None  # the list's FilterSet queryset for the same range and filters
 
     def summary(self, model=OverviewDay) -> QuerySet:
