@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from sessions_ui import views
 from sessions_ui.sources import all_sources
 
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("admin/", admin.site.urls),
     path("sessions/", include("sessions_ui.urls")),
+    path("overview/", views.overview, name="overview"),
     # The other sources: the same pages in their own URL namespace (sessions_ui.sources.SourceMiddleware).
     *(
         path(f"sources/{source.id}/sessions/", include("sessions_ui.urls", namespace=source.namespace))

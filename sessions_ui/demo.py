@@ -325,13 +325,15 @@ class DemoSession:
     runs: list[dict]
 
 
-def make_session(index: int, *, now: int, runs: int | None = None, padding: int = 0, seed: int = 7) -> DemoSession:
-    """The index-th demo session: deterministic, with timestamps spread over the six weeks before `now`."""
+def make_session(
+    index: int, *, now: int, runs: int | None = None, padding: int = 0, seed: int = 7, days: int = 42
+) -> DemoSession:
+    """The index-th demo session: deterministic, with timestamps spread over the `days` (six weeks) before `now`."""
     rng = random.Random(seed * 1_000_003 + index)
     kind = ("agent", "agent", "agent", "team", "workflow")[index % 5]
     session_id = str(uuid.UUID(int=rng.getrandbits(128)))
     user_id = USERS[rng.randrange(len(USERS))] if rng.random() > 0.05 else None
-    created_at = now - rng.randint(60, 42 * 86400)
+    created_at = now - rng.randint(60, days * 86400)
     run_count = runs if runs is not None else (rng.choice([1, 1, 2, 3, 4]) if index % 23 else rng.randint(12, 30))
     session_runs: list[dict] = []
     at = created_at

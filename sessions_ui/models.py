@@ -192,3 +192,67 @@ class InlineRunStats(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id} ({self.source})"
+
+
+class OverviewDay(models.Model):
+    """The overview's figures that need Agno's JSON, per day of creation and per filterable group of sessions.
+
+    Tokens live in `session_data` and Agno 2.x's runs in the `runs` blob: reading them for every
+    session of a range on each page view is too slow, so `queries.overview.refresh` sums them here,
+    again only for the days that gained, changed or lost sessions since its last pass.
+    """
+
+    source = models.CharField(max_length=255)  # Source.key
+    day = models.BigIntegerField()  # epoch seconds of the day's start in the server's time zone
+    session_type = models.CharField(max_length=255)
+    agent_id = models.CharField(max_length=255, null=True)
+    team_id = models.CharField(max_length=255, null=True)
+    workflow_id = models.CharField(max_length=255, null=True)
+    user_id = models.CharField(max_length=255, null=True)
+    model = models.CharField(max_length=255, null=True)  # the component's model id
+    sessions = models.BigIntegerField()
+    runs = models.BigIntegerField()
+    errored_runs = models.BigIntegerField()
+    input_tokens = models.BigIntegerField()
+    output_tokens = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.day}: {self.sessions} sessions"
+
+
+class OverviewSlowRun(models.Model):
+    """The slowest top-level runs (`metrics.duration`) of each day, and of each day and value of each filter
+    column, SLOW_RUNS_KEPT of each (queries.overview): the slowest runs of a range with one filter or none."""
+
+    source = models.CharField(max_length=255)
+    day = models.BigIntegerField()  # of the session's created_at, as OverviewDay's
+    session_type = models.CharField(max_length=255)
+    agent_id = models.CharField(max_length=255, null=True)
+    team_id = models.CharField(max_length=255, null=True)
+    workflow_id = models.CharField(max_length=255, null=True)
+    user_id = models.CharField(max_length=255, null=True)
+    model = models.CharField(max_length=255, null=True)
+    session_id = models.CharField(max_length=255)
+    run_id = models.CharField(max_length=255)
+    duration = models.FloatField()  # seconds
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.duration} s"
+
+
+class OverviewRefresh(models.Model):
+    """When a source's summary was last brought up to date, up to which Agno write, and which days wait."""
+
+    source = models.CharField(max_length=255, unique=True)
+    refreshed_at = models.DateTimeField()
+    written_until = models.BigIntegerField()  # the newest created_at/updated_at the last pass saw
+    pending_days = models.JSONField(default=list)  # stale days outside the range a page view refreshed
+
+    def __str__(self) -> str:
+        return f"{self.source} at {self.refreshed_at}"

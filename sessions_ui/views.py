@@ -25,6 +25,8 @@ from django_htmx.middleware import HtmxDetails
 from sessions_ui import agno, changes, queries, read_only
 from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, StaleEdit, edit_queryset, fingerprint
 from sessions_ui.listing import DEFAULT_SORT, SORTS, SessionList
+from sessions_ui.overview import Overview
+from sessions_ui.queries import overview as overview_figures
 from sessions_ui.sources import current_source, reverse
 from sessions_ui.templatetags.sessions_list import run_counts
 
@@ -151,6 +153,23 @@ def session_list(request: HtmxHttpRequest) -> HttpResponse:
         "sort_options": [("" if key == DEFAULT_SORT else key, label, key == cl.sort) for key, label in SORTS.items()],
     }
     return render_page(request, "sessions_ui/list.html", "sessions_ui/list.html#results", context)
+
+
+@dashboard_view()
+@vary_on_headers(*PAGE_OR_FRAGMENT)
+def overview(request: HtmxHttpRequest) -> HttpResponse:
+    """Charts of a range. A whole page shows the summary of Agno's JSON as it is, at once, and asks for its
+    figures again when the summary is stale; that request (htmx's, as every filter's) refreshes it first."""
+    fragment = request.htmx and not request.htmx.history_restore_request
+    page = Overview(request.GET)
+    freshness = overview_figures.refresh_if_stale(page.window) if fragment else overview_figures.freshness()
+    context = {
+        "freshness": freshness,
+        "stale": freshness.is_stale(page.window),
+        "ov": page,
+        "types": agno.SESSION_TYPES,
+    }
+    return render_page(request, "sessions_ui/overview.html", "sessions_ui/overview.html#figures", context)
 
 
 @dashboard_view()

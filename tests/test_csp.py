@@ -122,6 +122,8 @@ def pages():
         ("bulk delete refused", "post", "/sessions/delete/", {}, HTMX),
         ("user", "get", "/sessions/users/ada@example.com/", {}, {}),
         ("audit", "get", "/sessions/audit/", {}, {}),
+        ("overview", "get", "/overview/", {}, {}),
+        ("overview fragment", "get", "/overview/?created_after=2020-01-01", {}, HTMX),
         ("password change", "get", "/accounts/password_change/", {}, {}),
         ("admin", "get", "/admin/", {}, {}),
         ("admin sessions", "get", "/admin/sessions_ui/agnosession/", {}, {}),

@@ -172,6 +172,9 @@ EXPECTED = [
     Expect(s("users/ada@example.com/"), "POST", 405, 405, 405, "sessions/users/<session:user_id>/"),
     Expect(s("audit/"), "GET", LOGIN_REDIRECT, 200, 200, "sessions/audit/"),
     Expect(s("audit/"), "POST", 405, 405, 405, "sessions/audit/"),
+    Expect("/overview/", "GET", LOGIN_REDIRECT, 200, 200, "overview/"),
+    Expect("/overview/?created_after=x", "GET", LOGIN_REDIRECT, 200, 200, "overview/", htmx=True),
+    Expect("/overview/", "POST", 405, 405, 405, "overview/"),
     # "x/edit" reads as the edit form of "x" unless only the session "x/edit" exists (sessions_ui/converters.py).
     Expect(s("claimed/edit/"), "GET", LOGIN_REDIRECT, 200, 200, "sessions/<claimed_session:session_id>/"),
     Expect("/no/such/page/", "GET", 404, 404, 404, "(none)"),

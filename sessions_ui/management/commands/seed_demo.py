@@ -37,10 +37,11 @@ class Command(BaseCommand):
         parser.add_argument("--huge", type=int, default=0, help="also write one session with this many runs")
         parser.add_argument("--clear", action="store_true", help="delete all sessions and runs first")
         parser.add_argument("--if-empty", action="store_true", help="do nothing when sessions exist")
+        parser.add_argument("--days", type=int, default=42, help="spread the sessions over this many days before now")
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--batch", type=int, default=2000)
 
-    def handle(self, *args, count, runs, layout, padding, huge, clear, if_empty, seed, batch, **options):
+    def handle(self, *args, count, runs, layout, padding, huge, clear, if_empty, seed, days, batch, **options):
         connection = agno_connection()
         create_agno_tables(connection)
         forget_layout()
@@ -68,7 +69,7 @@ class Command(BaseCommand):
                 if huge and index == count:
                     sessions.append(make_session(index, now=now, runs=huge, padding=max(padding, 200), seed=seed))
                 else:
-                    sessions.append(make_session(index, now=now, runs=runs, padding=padding, seed=seed))
+                    sessions.append(make_session(index, now=now, runs=runs, padding=padding, seed=seed, days=days))
             with transaction.atomic(using=connection.alias):
                 write_sessions(connection, sessions, layout=layout)
             written += len(sessions)
