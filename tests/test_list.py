@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from sessions_ui import queries
 from sessions_ui.bulk_write import write_sessions
+from sessions_ui.converters import id_from_path
 from sessions_ui.demo import make_session
 from sessions_ui.models import AgnoSession
 from sessions_ui.schema import agno_connection, has_inline_runs, has_runs_table, layout
@@ -38,7 +39,7 @@ def _no_cached_choices():
 def shown(response) -> list[str]:
     """Session ids of the rows, in order (from the HTML: fragments carry no test-client context)."""
     return [
-        unquote(unescape(href))
+        id_from_path(unquote(unescape(href)))  # dot segments come tilded (sessions_ui/converters.py)
         for href in re.findall(r'<tbody class="session-row" data-href="/sessions/(.*?)/">', response.text)
     ]
 
