@@ -14,8 +14,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.db import Error, OperationalError
+from django.db import Error, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
@@ -53,7 +52,7 @@ def _sqlstate(error: Error) -> str:
 
 def database_url(alias: str) -> str:
     """A connection's database as a URL without its password (what DATABASE_URL / AGNO_DATABASE_URL say)."""
-    config = settings.DATABASES[alias]
+    config = connections[alias].settings_dict
     if config["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{config['NAME']}"
     user = f"{config.get('USER')}@" if config.get("USER") else ""
@@ -64,7 +63,8 @@ def database_url(alias: str) -> str:
 def _url_settings(source) -> list[tuple[str, str]]:
     urls = [("DATABASE_URL", database_url("default"))]
     if source.alias != "default":
-        urls.append(("AGNO_DATABASE_URL", database_url(source.alias)))
+        setting = "AGNO_DATABASE_URL" if source.is_default else f"sources.{source.id}.url (AGNO_SOURCES_FILE)"
+        urls.append((setting, database_url(source.alias)))
     return urls
 
 
@@ -121,7 +121,7 @@ def diagnose(error: Error) -> Fault:
     denied = _DENIED.search(message)
     if state == "42501" or denied:
         what = f"the {denied.group(1)} “{denied.group(2)}”" if denied else "a table"
-        role = settings.DATABASES[source.alias].get("USER") or "the dashboard's role"
+        role = source.connection.settings_dict.get("USER") or "the dashboard's role"
         schema = source.schema or "public"
         return Fault(
             "denied",
