@@ -1,193 +1,142 @@
-"""What `manage.py agno_doctor` finds: the Agno database, schema, tables, columns, layout, indexes, rows, and what is wrong.
+"""Will the dashboard work on this database? What a source's database holds, as the dashboard sees it, and what is wrong.
 
-It reads the current source the way the dashboard does (sessions_ui.sources) and changes nothing,
-so it is safe to run against a production database. Each problem names the setting or the command
-that fixes it, as the fault pages do (sessions_ui/faults.py).
+`diagnose()` reads only the catalog, Agno's schema versions and row counts (never a runs blob);
+`render()` turns the report into the lines that `sessions-ui check` prints.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import DEFAULT_DB_ALIAS, Error, connections
-from django.db.migrations.executor import MigrationExecutor
+from django.db import DatabaseError
 
-from sessions_ui import agno
-from sessions_ui.bulk_write import RUN_COLUMNS
-from sessions_ui.faults import database_url
 from sessions_ui.schema import table_columns
-from sessions_ui.sources import Source, current_source
+from sessions_ui.sources import Source
 
-PRIVILEGES = ("SELECT", "UPDATE", "DELETE")
+# The columns the dashboard reads (models.AgnoSession, AgnoRun); Agno 3.x drops the session table's `runs`.
+SESSION_COLUMNS = (
+    "session_id",
+    "session_type",
+    "agent_id",
+    "team_id",
+    "workflow_id",
+    "user_id",
+    "session_data",
+    "agent_data",
+    "team_data",
+    "workflow_data",
+    "metadata",
+    "summary",
+    "created_at",
+    "updated_at",
+)
+RUN_COLUMNS = ("run_id", "session_id", "run_type", "parent_run_id", "status", "run_index", "run_data", "created_at")
+VERSIONS_TABLE = "agno_schema_versions"  # agno 3.x's default versions_table (agno/db/base.py)
 
 
 @dataclass
-class Table:
-    name: str
-    columns: list[str]
-    missing: list[str] = field(default_factory=list)  # of Agno's layout
-    extra: list[str] = field(default_factory=list)
-    indexes: list[str] = field(default_factory=list)
-    rows: int | None = None
-    privileges: dict[str, bool] = field(default_factory=dict)  # PostgreSQL only
+class Report:
+    database: str  # where, without a password
+    session_table: str  # as the dashboard names it, schema-qualified on PostgreSQL
+    server: str = ""
+    tables: list[tuple[str, int]] = field(default_factory=list)  # Agno's tables here, with their rows
+    columns: list[str] = field(default_factory=list)  # of the session table
+    layout: str = ""
+    versions: list[tuple[str, str]] = field(default_factory=list)  # agno_schema_versions: table, version
+    indexes: list[tuple[str, str]] = field(default_factory=list)  # (name, "exists" / "missing" / "invalid")
+    problems: list[str] = field(default_factory=list)  # the dashboard cannot show this source
+    warnings: list[str] = field(default_factory=list)  # it can, but look at this
 
     @property
-    def exists(self) -> bool:
-        return bool(self.columns)
+    def usable(self) -> bool:
+        return not self.problems
 
 
-@dataclass
-class Diagnosis:
-    database: str
-    server: str = ""
-    schema: str = ""
-    schema_exists: bool = True
-    tables: list[Table] = field(default_factory=list)
-    other_tables: list[str] = field(default_factory=list)
-    layout: str = ""
-    problems: list[str] = field(default_factory=list)
-
-    def lines(self) -> list[str]:
-        """The report, as the command prints it."""
-        out = [f"Database: {self.database}" + (f" ({self.server})" if self.server else "")]
-        if self.schema:
-            out.append(f"Schema:   {self.schema}" + ("" if self.schema_exists else " (does not exist)"))
-        for table in self.tables:
-            if not table.exists:
-                out.append(f"Table {table.name}: missing")
-                continue
-            rows = "?" if table.rows is None else f"{table.rows:,}"
-            out.append(f"Table {table.name}: {rows} rows, {len(table.columns)} columns")
-            out.append(f"  columns:    {', '.join(table.columns)}")
-            if table.missing:
-                out.append(f"  missing:    {', '.join(table.missing)}")
-            if table.extra:
-                out.append(f"  not Agno's: {', '.join(table.extra)}")
-            out.append(f"  indexes:    {', '.join(table.indexes) or 'none'}")
-            if table.privileges:
-                granted = " ".join(f"{name}{'' if ok else ' (NO)'}" for name, ok in table.privileges.items())
-                out.append(f"  privileges: {granted}")
-        if self.other_tables:
-            out.append(f"Other tables: {', '.join(self.other_tables)}")
-        if self.layout:
-            out.append(f"Layout:   {self.layout}")
-        if self.problems:
-            out.append(f"Problems ({len(self.problems)}):")
-            out.extend(f"  - {problem}" for problem in self.problems)
-        else:
-            out.append("No problems found.")
-        return out
-
-
-def examine(source: Source | None = None) -> Diagnosis:
-    """Look at the source's database without changing anything."""
-    source = source or current_source()
+def diagnose(source: Source, *, database: str, indexes_command: str) -> Report:
+    """What `source`'s database holds. `database` names it for people; `indexes_command` is what adds the indexes."""
+    report = Report(database=database, session_table=source.quoted_sessions.replace('"', ""))
     connection = source.connection
-    diagnosis = Diagnosis(database=database_url(source.alias), schema=source.schema)
     try:
-        connection.ensure_connection()
-    except Error as error:
-        diagnosis.problems.append(f"Cannot connect: {error}".strip() + " Check DATABASE_URL / AGNO_DATABASE_URL.")
-        return diagnosis
-    diagnosis.server = f"{connection.display_name} {'.'.join(map(str, connection.get_database_version()))}"
-    _check_migrations(diagnosis)
-    if source.schema and not _schema_exists(connection, source.schema):
-        diagnosis.schema_exists = False
-        diagnosis.problems.append(
-            f"The schema “{source.schema}” does not exist: set AGNO_DB_SCHEMA to the schema Agno writes"
-            f" (its db_schema argument){_elsewhere(connection, source.session_table)}."
+        report.server = _server(connection)
+    except DatabaseError as error:
+        report.problems.append(f"cannot connect to {database}: {_first_line(error)}")
+        return report
+    names = _tables(connection, source.schema)
+    report.columns = table_columns(source.session_table, connection, schema=source.schema)
+    if not report.columns:
+        report.problems.append(_no_session_table(source, connection, names))
+        return report
+    missing = [column for column in SESSION_COLUMNS if column not in report.columns]
+    if missing:
+        report.problems.append(
+            f"{report.session_table} is not an Agno session table: it has no {', '.join(missing)} column"
         )
-        return diagnosis
-    sessions = _table(source, source.session_table, agno.SESSION_COLUMNS, optional={"runs"})
-    runs = _table(source, source.runs_table, RUN_COLUMNS)
-    diagnosis.tables = [sessions, runs]
-    names = _tables_of(connection, source.schema)
-    diagnosis.other_tables = [name for name in names if name not in (source.session_table, source.runs_table)]
-    if not sessions.exists:
-        candidates = [name for name in diagnosis.other_tables if _looks_like_sessions(source, name)]
-        hint = f"; session tables here: {', '.join(candidates)}" if candidates else ""
-        diagnosis.problems.append(
-            f"There is no session table “{source.session_table}”: set AGNO_SESSION_TABLE (Agno's session_table)"
-            f"{hint}{_elsewhere(connection, source.session_table) if source.schema else ''}."
+        return report
+    agno_tables = [
+        name for name in names if name.startswith("agno_") or name in (source.session_table, source.runs_table)
+    ]
+    report.tables = [(name, _count(source, name)) for name in agno_tables]
+    runs_columns = (
+        table_columns(source.runs_table, connection, schema=source.schema) if source.runs_table in names else []
+    )
+    report.layout = _layout(source, "runs" in report.columns, bool(runs_columns))
+    if runs_columns and (missing := [column for column in RUN_COLUMNS if column not in runs_columns]):
+        report.problems.append(f"the runs table {source.runs_table} has no {', '.join(missing)} column")
+    if not runs_columns and "runs" not in report.columns:
+        report.warnings.append(
+            f"no runs anywhere: {report.session_table} has no runs column and there is no table {source.runs_table}"
+            " (Agno 3.x names it <session table>_runs for a custom session table: pass the runs table's name)"
         )
-    diagnosis.layout = _layout(sessions, runs)
-    for table in (sessions, runs):
-        if table.exists and table.missing:
-            diagnosis.problems.append(
-                f"{table.name} lacks Agno's columns {', '.join(table.missing)}: it was altered, or is not Agno's."
-            )
-        if denied := [name for name, ok in table.privileges.items() if not ok]:
-            role = _current_role(connection)
-            diagnosis.problems.append(
-                f"The role “{role}” lacks {', '.join(denied)} on {table.name}: "
-                f"GRANT {', '.join(denied)} ON {source.quoted(table.name)} TO {role};"
-            )
-    return diagnosis
+    if VERSIONS_TABLE in names:
+        report.versions = _versions(source, (source.session_table, source.runs_table))
+    report.indexes = _indexes(connection)
+    if any(state != "exists" for _, state in report.indexes):
+        report.warnings.append(
+            f"the list's filters and search scan the table without the missing indexes: {indexes_command}"
+        )
+    return report
 
 
-def _check_migrations(diagnosis: Diagnosis) -> None:
-    try:
-        executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
-        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    except Error as error:
-        diagnosis.problems.append(f"The dashboard's database cannot be read: {error}".strip())
-        return
-    if pending:
-        diagnosis.problems.append(f"{len(pending)} migrations are not applied: run python manage.py migrate.")
+def render(report: Report) -> list[str]:
+    lines = [f"database      {report.database}" + (f"  ({report.server})" if report.server else "")]
+    lines.append(f"session table {report.session_table}")
+    if report.columns:
+        lines.append(f"columns       {', '.join(report.columns)}")
+    if report.layout:
+        lines.append(f"layout        {report.layout}")
+    if report.versions:
+        lines.append("agno schema   " + ", ".join(f"{table} {version}" for table, version in report.versions))
+    if report.tables:
+        lines.append(
+            "tables        "
+            + ", ".join(f"{name} ({rows:,} row{'' if rows == 1 else 's'})" for name, rows in report.tables)
+        )
+    for state in ("exists", "missing", "invalid"):
+        if names := [name for name, index_state in report.indexes if index_state == state]:
+            lines.append(f"indexes       {state}: {', '.join(names)}")
+    lines += [f"problem       {problem}" for problem in report.problems]
+    lines += [f"warning       {warning}" for warning in report.warnings]
+    lines.append(
+        "result        "
+        + ("the dashboard can show these sessions" if report.usable else "the dashboard cannot show this")
+    )
+    return lines
 
 
-def _table(source: Source, name: str, expected: tuple[str, ...], optional: set[str] = frozenset()) -> Table:
-    connection = source.connection
-    table = Table(name, table_columns(name, connection, schema=source.schema))
-    if not table.exists:
-        return table
-    table.missing = [column for column in expected if column not in table.columns and column not in optional]
-    table.extra = [column for column in table.columns if column not in expected]
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _server(connection) -> str:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = %s ORDER BY indexname",
-                [source.schema or "public", name],
-            )
-            table.indexes = [row[0] for row in cursor.fetchall()]
-            for privilege in PRIVILEGES:
-                cursor.execute("SELECT has_table_privilege(%s, %s)", [source.quoted(name), privilege])
-                table.privileges[privilege] = cursor.fetchone()[0]
-        else:
-            cursor.execute("SELECT name FROM pragma_index_list(%s) ORDER BY name", [name])
-            table.indexes = [row[0] for row in cursor.fetchall()]
-        if table.privileges.get("SELECT", True):
-            cursor.execute(f"SELECT COUNT(*) FROM {source.quoted(name)}")
-            table.rows = cursor.fetchone()[0]
-    return table
+            cursor.execute("SHOW server_version")
+            return f"PostgreSQL {cursor.fetchone()[0]}"
+        cursor.execute("SELECT sqlite_version()")
+        return f"SQLite {cursor.fetchone()[0]}"
 
 
-def _layout(sessions: Table, runs: Table) -> str:
-    if not sessions.exists:
-        return ""
-    inline = "runs" in sessions.columns
-    if inline and runs.exists:
-        return "runs inline (Agno 2.x) and in the runs table (Agno 3.x): both are read"
-    if runs.exists:
-        return "runs in the runs table (Agno 3.x)"
-    if inline:
-        return "runs inline in the session table (Agno 2.x)"
-    return "no runs column and no runs table: sessions are shown without runs"
-
-
-def _current_role(connection) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_user")
-        return cursor.fetchone()[0]
-
-
-def _schema_exists(connection, schema: str) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", [schema])
-        return cursor.fetchone() is not None
-
-
-def _tables_of(connection, schema: str) -> list[str]:
+def _tables(connection, schema: str) -> list[str]:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -199,18 +148,56 @@ def _tables_of(connection, schema: str) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _looks_like_sessions(source: Source, name: str) -> bool:
-    columns = table_columns(name, source.connection, schema=source.schema)
-    return {"session_id", "session_type", "session_data"} <= set(columns)
-
-
-def _elsewhere(connection, table: str) -> str:
-    """On PostgreSQL, the schemas that have a table of that name (Agno's default schema is `ai`)."""
-    if connection.vendor != "postgresql":
-        return ""
+def _no_session_table(source: Source, connection, names: list[str]) -> str:
+    """Which Agno session tables there are instead, and the options that name them."""
+    where = f"schema {source.schema}" if source.schema else "this database"
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT table_schema FROM information_schema.tables WHERE table_name = %s ORDER BY table_schema", [table]
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT table_schema, table_name FROM information_schema.columns"
+                " WHERE column_name = 'session_type' AND table_schema NOT IN ('pg_catalog', 'information_schema')"
+                " ORDER BY table_schema, table_name"
+            )
+            found = [(schema, table) for schema, table in cursor.fetchall()]
+        else:
+            found = [("", name) for name in names if "session_type" in table_columns(name, connection, schema="")]
+    if not found:
+        return (
+            f"there is no table {source.session_table} in {where}, nor any other Agno session table"
+            f" (found {len(names)} other table{'' if len(names) == 1 else 's'}): is this the database Agno writes to?"
         )
-        schemas = [row[0] for row in cursor.fetchall()]
-    return f"; “{table}” is in the schema {', '.join(schemas)}" if schemas else ""
+    options = [
+        " ".join(([f"--schema {schema}"] if schema and schema != source.schema else []) + [f"--session-table {table}"])
+        for schema, table in found
+    ]
+    tables = ", ".join(f"{schema}.{table}" if schema else table for schema, table in found)
+    return f"there is no table {source.session_table} in {where}; Agno session tables found: {tables}: pass {' or '.join(options)}"
+
+
+def _count(source: Source, table: str) -> int:
+    with source.connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {source.quoted(table)}")
+        return cursor.fetchone()[0]
+
+
+def _layout(source: Source, inline: bool, runs_table: bool) -> str:
+    if inline and runs_table:
+        return f"runs inline (Agno 2.x) and in {source.runs_table} (Agno 3.x): both read, merged"
+    if runs_table:
+        return f"Agno 3.x: runs in {source.runs_table}"
+    if inline:
+        return "Agno 2.x: runs inline in the session table's runs column"
+    return "no runs"
+
+
+def _versions(source: Source, tables: tuple[str, ...]) -> list[tuple[str, str]]:
+    with source.connection.cursor() as cursor:
+        cursor.execute(f"SELECT table_name, version FROM {source.quoted(VERSIONS_TABLE)} ORDER BY table_name")
+        return [(table, version) for table, version in cursor.fetchall() if table in tables]
+
+
+def _indexes(connection) -> list[tuple[str, str]]:
+    from sessions_ui.management.commands.agno_indexes import Command
+
+    indexes, _ = Command().plan(connection)
+    return [(index.name, index.state) for index in indexes]

@@ -11,7 +11,8 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.decorators import user_passes_test
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render, resolve_url
@@ -21,19 +22,21 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from sessions_ui import agno, changes, queries
+from sessions_ui import agno, changes, queries, read_only
 from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, StaleEdit, edit_queryset, fingerprint
 from sessions_ui.listing import DEFAULT_SORT, SORTS, SessionList
 from sessions_ui.sources import current_source, reverse
+from sessions_ui.templatetags.sessions_list import run_counts
 
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-CAN_VIEW = ("sessions_ui.view_agnosession",)
-CAN_CHANGE = (*CAN_VIEW, "sessions_ui.change_agnosession")
-CAN_DELETE = (*CAN_VIEW, "sessions_ui.delete_agnosession")
+# What a view needs on its source's sessions (sources.Source.permission).
+CAN_VIEW = ("view",)
+CAN_CHANGE = (*CAN_VIEW, "change")
+CAN_DELETE = (*CAN_VIEW, "delete")
 # The request headers a view's answer depends on: a whole page or a fragment (render_page), and which one.
 PAGE_OR_FRAGMENT = ("HX-Request", "HX-History-Restore-Request")
 WHICH_FRAGMENT = (*PAGE_OR_FRAGMENT, "HX-Target")
@@ -41,11 +44,20 @@ SHOWN_IN_CONFIRMATION = 100
 RUNS_PER_PAGE = 50
 
 
-def dashboard_view(permissions: tuple[str, ...] = CAN_VIEW, *, methods: tuple[str, ...] = ("GET",)) -> Callable:
-    """Every view's guard: the methods it answers, a logged-in user (else the login page), the permissions (else 403)."""
+def dashboard_view(actions: tuple[str, ...] = CAN_VIEW, *, methods: tuple[str, ...] = ("GET",)) -> Callable:
+    """Every view's guard: the methods it answers, a logged-in user (else the login page), the permissions
+    to these actions on the current source's sessions (else 403)."""
+
+    def may(user) -> bool:
+        source = current_source()
+        if not user.has_perms([source.permission(action) for action in actions]):
+            raise PermissionDenied
+        return True
 
     def decorate(view: Callable) -> Callable:
-        guarded = permission_required(permissions, raise_exception=True)(view)
+        guarded = user_passes_test(may)(view)
+        if read_only.writes(actions):
+            guarded = read_only.refuse_when_read_only(guarded)
 
         @wraps(view)
         def login_first(request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
@@ -115,6 +127,13 @@ def _count(request: HtmxHttpRequest, cl: SessionList) -> HttpResponse:
     return render(request, "sessions_ui/list.html#count", context)
 
 
+def _run_counts(cl: SessionList) -> HttpResponse:
+    """The run counts of the page's rows that were left pending (big inline runs), to swap in by id."""
+    pending = [row for row in cl.page.rows if row.runs_pending]
+    stats = queries.count_inline_runs([row.session.session_id for row in pending])
+    return HttpResponse(run_counts(stats, {row.session.session_id for row in pending if not row.named}))
+
+
 @dashboard_view()
 @vary_on_headers(*WHICH_FRAGMENT)
 def session_list(request: HtmxHttpRequest) -> HttpResponse:
@@ -123,6 +142,8 @@ def session_list(request: HtmxHttpRequest) -> HttpResponse:
     cl = SessionList(request.GET)
     if request.htmx.target == "result-count":
         return _count(request, cl)
+    if request.htmx.target == "run-counts":
+        return _run_counts(cl)
     context = _results_context(cl) | {
         "choices": queries.cached_filter_choices(),
         "types": agno.SESSION_TYPES,
@@ -138,6 +159,8 @@ def user_sessions(request: HtmxHttpRequest, user_id: str) -> HttpResponse:
     cl = SessionList(request.GET, fixed={"user_id": user_id})
     if request.htmx.target == "result-count":
         return _count(request, cl)
+    if request.htmx.target == "run-counts":
+        return _run_counts(cl)
     context = _results_context(cl) | {"user_id": user_id}
     if not request.htmx or request.htmx.history_restore_request:
         context["totals"] = queries.user_totals(user_id)
@@ -216,7 +239,7 @@ def edit(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
 
 
 def _confirm_delete(request: HtmxHttpRequest, sessions, *, action: str, hidden, cancel_url: str, **context):
-    """The confirmation: which sessions and how many runs would go, and a form that sends the same POST again."""
+    """The confirmation: which sessions, how many runs and other records would go, and a form that sends the same POST again."""
     count = sessions.count()
     shown = sessions.only("session_id", "session_type", "session_data").order_by("-created_at", "session_id")
     rows = list(shown[:SHOWN_IN_CONFIRMATION])
@@ -228,6 +251,9 @@ def _confirm_delete(request: HtmxHttpRequest, sessions, *, action: str, hidden, 
         "runs_total": (
             queries.run_total(sessions) if count > len(rows) else sum(runs or 0 for _, runs in doomed.values())
         ),
+        "records": [
+            (number, *changes.RECORD_NAMES[kind]) for kind, number in queries.record_counts(sessions).items() if number
+        ],
         "action": action,
         "hidden": hidden,
         "cancel_url": cancel_url,
@@ -237,15 +263,15 @@ def _confirm_delete(request: HtmxHttpRequest, sessions, *, action: str, hidden, 
 
 def _delete(request: HtmxHttpRequest, sessions, back: str, *, confirmed: int = 1) -> HttpResponse:
     """Delete `sessions` (a queryset, or the list of ids confirmed) and say what went, and what was gone already."""
-    names, runs = changes.delete_sessions(sessions, request.user)
-    gone = confirmed - len(names)
-    if not names:
+    deleted = changes.delete_sessions(sessions, request.user)
+    gone = confirmed - len(deleted.names)
+    if not deleted.names:
         messages.warning(request, "Nothing was deleted: the sessions no longer exist.")
-    elif len(names) == 1:
-        messages.success(request, f"Deleted session “{names[0]}” and its {changes.runs_text(runs)}.")
+    elif len(deleted.names) == 1:
+        messages.success(request, f"Deleted session “{deleted.names[0]}” and its {deleted.text}.")
     else:
-        messages.success(request, f"Deleted {len(names)} sessions and their {changes.runs_text(runs)}.")
-    if names and gone > 0:
+        messages.success(request, f"Deleted {len(deleted.names)} sessions and their {deleted.text}.")
+    if deleted.names and gone > 0:
         messages.info(request, f"{gone} of the {confirmed} sessions you confirmed no longer existed.")
     return _redirect(request, back)
 
@@ -366,8 +392,19 @@ def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         "runs": runs,
         "expanded": expanded,
         "malformed_runs": timeline.malformed,
+        **_compactions_context(session_id, request.GET.get("compaction", "")),
     }
     return render(request, "sessions_ui/detail.html", context)
+
+
+def _compactions_context(session_id: str, opened: str = "") -> dict:
+    """The session's compaction records (`opened`: the one shown whole, for a link without JavaScript)."""
+    compactions = queries.session_compactions(session_id)
+    return {
+        "compactions": compactions,
+        "compacted_runs": {record.run_id for record in compactions if record.run_id},
+        "opened_compaction": queries.compaction(session_id, opened) if opened else None,
+    }
 
 
 @dashboard_view()
@@ -380,6 +417,7 @@ def session_runs(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     if not page.object_list and not current_source().Session.objects.filter(pk=session_id).exists():
         raise Http404(f"There is no session “{session_id}”.")
     context = {"session_id": session_id, "page": page, "runs": page.object_list, "expanded": set()}
+    context["compacted_runs"] = _compactions_context(session_id)["compacted_runs"]
     return render(request, "sessions_ui/detail.html#run_page", context)
 
 
@@ -394,6 +432,21 @@ def session_run(request: HtmxHttpRequest, session_id: str, run_id: str) -> HttpR
     if run is None:
         raise Http404(f"Session “{session_id}” has no run “{run_id}”.")
     return render(request, "sessions_ui/run_body.html", {"session_id": session_id, "run": run})
+
+
+@dashboard_view()
+@vary_on_headers("HX-Request")
+def session_compaction(request: HtmxHttpRequest, session_id: str, compaction_id: str) -> HttpResponse:
+    """One compaction record's summary and archived messages, loaded when its entry is opened."""
+    if not request.htmx:
+        detail = reverse("sessions_ui:detail", args=[session_id])
+        return _redirect(
+            request, f"{detail}?{urlencode({'compaction': compaction_id})}#compaction-{quote(compaction_id, safe='')}"
+        )
+    record = queries.compaction(session_id, compaction_id)
+    if record is None:
+        raise Http404(f"Session “{session_id}” has no compaction record “{compaction_id}”.")
+    return render(request, "sessions_ui/compaction_body.html", {"compaction": record})
 
 
 @dashboard_view()

@@ -2,7 +2,14 @@ import pytest
 from django.contrib.auth.models import Permission, User
 
 from sessions_ui.schema import forget_layout
-from tests.agno.fixtures import agno_written, agno_written_databases, fake_openai_url  # noqa: F401  (shared fixtures)
+from tests.agno.fixtures import (  # noqa: F401  (shared fixtures)
+    agno_sources_written,
+    agno_written,
+    agno_written_databases,
+    fake_openai_url,
+    fresh_database,
+    several_sources,
+)
 
 
 def pytest_collection_modifyitems(config, items):

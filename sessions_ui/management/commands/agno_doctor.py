@@ -1,10 +1,10 @@
-"""Print what the dashboard finds in the Agno database, and what is wrong with it (sessions_ui/doctor.py)."""
+"""Print what the dashboard finds in the Agno database, and what is wrong with it (sessions_ui/diagnosis.py)."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sessions_ui.doctor import examine
+from sessions_ui.diagnosis import examine
 
 
 class Command(BaseCommand):
