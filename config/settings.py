@@ -81,14 +81,13 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",  # before SourceMiddleware, whose login redirect asks request.htmx
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # A database error in a view: a 503 page naming the setting to check, not a bare 500 (before
-    # SourceMiddleware, whose own page for a source whose database is down is asked first).
-    "sessions_ui.faults.DatabaseFaultMiddleware",
     "sessions_ui.sources.SourceMiddleware",  # which source a request reads: after the login is known
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    # A database error in a view: a 503 page naming the setting to check, not a bare 500.
+    "sessions_ui.faults.DatabaseFaultMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it answers for a locked-out login
 ]
 # `sessions-ui serve --no-auth`: every request is this login (a viewer), from this machine only.

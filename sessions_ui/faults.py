@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from django.db import Error, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 
 from sessions_ui.schema import forget_layout
@@ -52,7 +53,7 @@ def _sqlstate(error: Error) -> str:
 
 def database_url(alias: str) -> str:
     """A connection's database as a URL without its password (what DATABASE_URL / AGNO_DATABASE_URL say)."""
-    config = connections[alias].settings_dict
+    config = connections[alias].settings_dict  # also the databases of sources added at start-up
     if config["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{config['NAME']}"
     user = f"{config.get('USER')}@" if config.get("USER") else ""
@@ -62,17 +63,20 @@ def database_url(alias: str) -> str:
 
 def _url_settings(source) -> list[tuple[str, str]]:
     urls = [("DATABASE_URL", database_url("default"))]
-    if source.alias != "default":
-        setting = "AGNO_DATABASE_URL" if source.is_default else f"sources.{source.id}.url (AGNO_SOURCES_FILE)"
-        urls.append((setting, database_url(source.alias)))
+    if not source.is_default:
+        urls.append((f"url of source “{source.id}” (AGNO_SOURCES_FILE)", database_url(source.alias)))
+    elif source.alias != "default":
+        urls.append(("AGNO_DATABASE_URL", database_url(source.alias)))
     return urls
 
 
 def _table_settings(source) -> list[tuple[str, str]]:
-    found = [("AGNO_SESSION_TABLE", source.session_table), ("AGNO_RUNS_TABLE", source.runs_table)]
-    if source.schema:
-        found.insert(0, ("AGNO_DB_SCHEMA", source.schema))
-    return found
+    """The settings naming the source's schema and tables: AGNO_* variables, or its entry in the sources file."""
+    names = {"schema": "AGNO_DB_SCHEMA", "session_table": "AGNO_SESSION_TABLE", "runs_table": "AGNO_RUNS_TABLE"}
+    if not source.is_default:
+        names = {key: f"{key} of source “{source.id}” (AGNO_SOURCES_FILE)" for key in names}
+    keys = ("schema", "session_table", "runs_table") if source.schema else ("session_table", "runs_table")
+    return [(names[key], getattr(source, key)) for key in keys]
 
 
 def diagnose(error: Error) -> Fault:
@@ -121,7 +125,7 @@ def diagnose(error: Error) -> Fault:
     denied = _DENIED.search(message)
     if state == "42501" or denied:
         what = f"the {denied.group(1)} “{denied.group(2)}”" if denied else "a table"
-        role = source.connection.settings_dict.get("USER") or "the dashboard's role"
+        role = connections[source.alias].settings_dict.get("USER") or "the dashboard's role"
         schema = source.schema or "public"
         return Fault(
             "denied",
@@ -184,12 +188,19 @@ def fault_response(request: HttpRequest, error: Error) -> HttpResponse:
             logger.warning("Could not forget the cached layout: the cache is in the failing database.")
     logger.error("Database fault (%s) on %s: %s", fault.kind, request.path, error)
     htmx = bool(getattr(request, "htmx", False))
-    template = "sessions_ui/fault.html#fault" if htmx else "sessions_ui/fault.html"
-    # Rendered without the request: its context processors would read the login session, in the database.
-    context = {"fault": fault, "show_values": _values_shown(request), "path": request.get_full_path()}
-    response = HttpResponse(render_to_string(template, context), status=fault.status)
+    down = getattr(request, "source", None)  # another source than the default (sources.SourceMiddleware)
+    if fault.kind == "unreachable" and down is not None and not htmx:
+        # Only that source's database: the dashboard's works, so the page has its menu (the other sources).
+        response = render(request, "sessions_ui/source_down.html", {"down": down}, status=fault.status)
+    else:
+        template = "sessions_ui/fault.html#fault" if htmx else "sessions_ui/fault.html"
+        # Rendered without the request: its context processors would read the login session, in the database.
+        context = {"fault": fault, "show_values": _values_shown(request), "path": request.get_full_path()}
+        response = HttpResponse(render_to_string(template, context), status=fault.status)
     if htmx:
         response[FAULT_HEADER] = fault.kind
+    if fault.kind in ("unreachable", "busy"):
+        response["Retry-After"] = "30"
     return response
 
 

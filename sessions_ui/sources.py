@@ -10,7 +10,6 @@ instead of reading the settings itself.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,16 +18,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_permission_codename
-from django.db import OperationalError, connections
+from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 from django.http import Http404
-from django.shortcuts import render
 from django.urls import reverse as django_reverse
 
 from sessions_ui import source_config
 
-logger = logging.getLogger(__name__)
 # The pages of a source other than the default one (config/urls.py).
 SOURCE_PATH = re.compile(r"/sources/([^/]*)/")
 
@@ -189,7 +186,8 @@ class SourceMiddleware:
 
     A source the user may not view answers 404, as an unknown id does: its existence is not revealed.
     Anonymous requests for any /sources/ path go to the login page first, known id or not. A source
-    whose database does not answer answers 503 on its pages, which say so; the others keep working.
+    whose database does not answer answers 503 on its pages, which say so (sessions_ui/faults.py, where
+    every database error gets its page); the others keep working.
     """
 
     def __init__(self, get_response):
@@ -200,24 +198,15 @@ class SourceMiddleware:
         if match is None:
             return self.get_response(request)
         if not request.user.is_authenticated:
-            from django.contrib.auth.views import redirect_to_login  # not at import: this module is an app's
+            from sessions_ui.views import to_login  # not at import: this module is an app's
 
-            return redirect_to_login(request.get_full_path())
+            return to_login(request)  # for htmx, the whole page (HX-Redirect)
         source = get_source(match[1])
         if source is None or source.is_default or not source.visible_to(request.user):
             raise Http404("There is no such source.")
         request.source = source
         with using_source(source):
             return self.get_response(request)
-
-    def process_exception(self, request, exception):
-        source = getattr(request, "source", None)
-        if source is None or not isinstance(exception, OperationalError):
-            return None
-        logger.warning("Source %s: its database does not answer: %s", source.id, exception)
-        response = render(request, "sessions_ui/source_down.html", {"down": source}, status=503)
-        response["Retry-After"] = "30"
-        return response
 
 
 def create_source_permissions(using: str = "default", **kwargs) -> None:

@@ -64,7 +64,7 @@ def dashboard_view(actions: tuple[str, ...] = CAN_VIEW, *, methods: tuple[str, .
         @wraps(view)
         def login_first(request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
             if not request.user.is_authenticated:
-                return _to_login(request)
+                return to_login(request)
             return guarded(request, *args, **kwargs)
 
         return require_http_methods(list(methods))(login_first)
@@ -72,7 +72,7 @@ def dashboard_view(actions: tuple[str, ...] = CAN_VIEW, *, methods: tuple[str, .
     return decorate
 
 
-def _to_login(request: HtmxHttpRequest) -> HttpResponse:
+def to_login(request: HtmxHttpRequest) -> HttpResponse:
     """The login page, then back. For htmx the whole page goes (HX-Redirect), and comes back to the page the
     browser shows rather than to the fragment, instead of the login form being swapped into the results."""
     back = QueryDict(mutable=True)

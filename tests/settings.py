@@ -14,3 +14,7 @@ os.environ.setdefault("SECRET_KEY", "sessions-ui-tests-only-key-never-used-outsi
 os.environ.setdefault("CACHE_URL", "locmem://")
 
 from config.settings import *  # noqa: E402, F403
+
+# The browser tests' live server serves MEDIA_URL from disk, and the default "" means every path: one
+# longer than a file name may be (a 10,000-character session id's page) failed there with a 500.
+MEDIA_URL = "/media/"

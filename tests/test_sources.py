@@ -134,6 +134,9 @@ def test_an_unknown_source_is_a_404_and_anonymous_requests_log_in_first(several_
     for path in ("/sources/support/sessions/", "/sources/nope/sessions/"):
         response = client.get(path)
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=")
+        # htmx: the whole page goes to the login, the login form is not swapped into the results.
+        response = client.get(path, headers={"HX-Request": "true"})
+        assert response.status_code == 200 and response["HX-Redirect"].startswith("/accounts/login/?next=")
 
 
 def test_a_viewer_of_one_source_cannot_reach_the_others(several_sources, client):
@@ -369,6 +372,10 @@ def test_a_source_whose_database_is_down_says_so_and_the_others_work(agno_source
             assert f'href="{base("down")}"' in html  # try again
         response = admin_client.post(f"{base('down')}some-session/delete/", {"confirm": "yes"})
         assert response.status_code == 503
+        # A fragment of its pages: the fault fragment (static/js/app.js shows it in place), naming the source.
+        response = admin_client.get(base("down"), headers={"HX-Request": "true"})
+        assert response.status_code == 503 and response["X-Dashboard-Fault"] == "unreachable"
+        assert "url of source “down” (AGNO_SOURCES_FILE)" in response.content.decode()
         # Its audit log is in the dashboard's database: still there.
         assert admin_client.get(f"{base('down')}audit/").status_code == 200
         for url in ("/sessions/", base("support"), base("archive")):
