@@ -120,3 +120,26 @@ def test_the_dashboard_refuses_to_start_with_a_bad_file(tmp_path):
         f"django.core.exceptions.ImproperlyConfigured: {bad}, line 3: sources.prod: unknown key 'password'"
         " (known: name, url, url_env, schema, session_table, runs_table)"
     )
+
+
+def test_a_source_on_a_table_without_agnos_columns_stops_migrate_and_check(tmp_path):
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, session_id TEXT)")
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'[sources.main]\n\n[sources.notes]\nurl = "sqlite:///{other}"\nsession_table = "notes"\n')
+    env = {
+        **os.environ,
+        "AGNO_SOURCES_FILE": str(sources),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'dashboard.db'}",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    for command in (["check", "--database", "default"], ["migrate"]):
+        completed = subprocess.run(
+            [sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert completed.returncode != 0, completed.stdout
+        assert "sources.notes.session_table: notes has no column session_type, agent_id" in completed.stderr
+        assert "not an Agno session table" in completed.stderr

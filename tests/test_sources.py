@@ -392,3 +392,26 @@ def test_the_django_admin_shows_each_sources_sessions_read_only(several_sources,
         assert (runs_link in change) == has_runs_table(get_source(source_id))
     index = admin_client.get("/admin/").content.decode()
     assert "Agno sources" in index and "Sessions (Archive (2.x))" in index
+
+
+def test_the_checks_accept_agnos_tables_and_warn_of_a_down_source(agno_sources_written):
+    from sessions_ui.schema import check_source_tables
+    from tests.agno.fixtures import sources_configured
+
+    with sources_configured(agno_sources_written.configs):
+        assert check_source_tables(databases=["default"]) == []
+    nobody_listens = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "agno",
+        "USER": "agno",
+        "HOST": "127.0.0.1",
+        "PORT": "1",
+    }
+    down = {"id": "down", "name": "Staging", "alias": "agno-down", "schema": "ai",
+            "session_table": "agno_sessions", "runs_table": "agno_runs"}  # fmt: skip
+    missing = {**agno_sources_written.configs[0], "id": "gone", "session_table": "no_such_table"}
+    with database_added("agno-down", nobody_listens), sources_configured([down, missing]):
+        warning, error = check_source_tables(databases=["default"])
+    assert warning.id == "sessions_ui.W001" and warning.msg.startswith("sources.down: its database does not answer")
+    assert error.id == "sessions_ui.E001" and "sources.gone.session_table: " in error.msg
+    assert error.msg.endswith("no_such_table does not exist: not an Agno session table")
