@@ -415,3 +415,26 @@ def test_the_checks_accept_agnos_tables_and_warn_of_a_down_source(agno_sources_w
     assert warning.id == "sessions_ui.W001" and warning.msg.startswith("sources.down: its database does not answer")
     assert error.id == "sessions_ui.E001" and "sources.gone.session_table: " in error.msg
     assert error.msg.endswith("no_such_table does not exist: not an Agno session table")
+
+
+def test_fragments_and_a_filtered_bulk_delete_per_source(several_sources, admin_client):
+    htmx = {"HX-Request": "true"}
+    for source_id in source_ids(several_sources):
+        session_id = f"{source_id}-agent-weather"
+        preview = admin_client.get(f"{base(source_id)}{session_id}/preview/", headers=htmx).content.decode()
+        assert "get_weather" in preview or "Lisbon" in preview
+        assert f'href="{base(source_id)}{session_id}/' in preview
+        runs = admin_client.get(f"{base(source_id)}{session_id}/runs/", {"page": 1}, headers=htmx)
+        assert runs.status_code == 200 and "Lisbon" in runs.content.decode()
+        run_id = several_sources.written[source_id].session("agent-weather")["runs"][0]["run_id"]
+        run = admin_client.get(f"{base(source_id)}{session_id}/runs/{run_id}/", headers=htmx)
+        assert run.status_code == 200 and "get_weather" in run.content.decode()
+
+        filters = {"all_matching": "1", "user_id": "ada@example.com"}
+        confirmation = admin_client.post(f"{base(source_id)}delete/", filters).content.decode()
+        assert "Delete 2 sessions?" in confirmation and 'name="expected" value="2"' in confirmation
+        response = admin_client.post(f"{base(source_id)}delete/", filters | {"confirm": "yes", "expected": "2"})
+        assert response.status_code == 302 and response["Location"].startswith(base(source_id))
+        for suffix in ("agent-weather", "workflow-report"):
+            assert stored(source_id, f"{source_id}-{suffix}") is None
+        assert stored(source_id, f"{source_id}-team-travel") is not None
