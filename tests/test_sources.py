@@ -2,7 +2,7 @@
 
 The sources are real agno's (tests/agno/fixtures.py, agno_sources_written): `support` (agno 3.1.10, a
 custom session table beside the default source's), `archive` (agno 2.9.0, a second SQLite file) and,
-on PostgreSQL, `lab` (agno 3.1.10 in schema `lab`). The default source stays at /sessions/.
+on PostgreSQL, `lab` (agno 3.1.10, a custom table in schema `lab`). The default source stays at /sessions/.
 """
 
 from __future__ import annotations
@@ -278,7 +278,7 @@ def test_discover_finds_exactly_the_agno_session_tables_and_prints_their_toml(se
     assert f"{schema}support_sessions  layout 3.x  runs table support_sessions_runs  6 sessions" in report
     assert any(line.startswith(f"{schema}agno_sessions  ") for line in report)  # the default source's, made by migrate
     if connection.vendor == "postgresql":
-        assert "lab.agno_sessions  layout 3.x  runs table agno_runs  6 sessions" in report
+        assert "lab.lab_sessions  layout 3.x  runs table lab_sessions_runs  6 sessions" in report
     tables = [line.split()[0] for line in report]
     assert all(table.endswith("sessions") for table in tables), tables  # no runs, auth or cache table
     specs = parse_sources(toml, {"AGNO_DISCOVERED_URL": database_url(connection)})
