@@ -253,7 +253,7 @@ AXES_CLIENT_IP_CALLABLE = "sessions_ui.accounts.client_ip"
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or 0)
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "sessions_ui:list"
+LOGIN_REDIRECT_URL = "home"  # the first source the user may view
 LOGOUT_REDIRECT_URL = "login"
 
 LOGGING = {

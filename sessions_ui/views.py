@@ -23,7 +23,7 @@ from django_htmx.middleware import HtmxDetails
 from sessions_ui import agno, changes, queries
 from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, StaleEdit, edit_queryset
 from sessions_ui.listing import DEFAULT_SORT, SORTS, SessionList
-from sessions_ui.sources import current_source, reverse
+from sessions_ui.sources import current_source, default_source, reverse, using_source, visible_sources
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -67,6 +67,13 @@ def render_page(
 
 def _redirect(request: HtmxHttpRequest, url: str) -> HttpResponse:
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """`/`: the list of the first source the user may view (the default one's for anyone else)."""
+    visible = visible_sources(request.user) if request.user.is_authenticated else []
+    with using_source(visible[0] if visible else default_source()):
+        return redirect(reverse("sessions_ui:list"))
 
 
 # --- The list and a user's page.

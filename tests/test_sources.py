@@ -438,3 +438,15 @@ def test_fragments_and_a_filtered_bulk_delete_per_source(several_sources, admin_
         for suffix in ("agent-weather", "workflow-report"):
             assert stored(source_id, f"{source_id}-{suffix}") is None
         assert stored(source_id, f"{source_id}-team-travel") is not None
+
+
+def test_after_login_a_user_of_one_source_lands_on_its_list(several_sources, client):
+    from django.contrib.auth.models import Permission
+
+    user = make_user("archivist")
+    user.user_permissions.set([Permission.objects.get(codename="view_session_archive")])
+    response = client.post("/accounts/login/", {"username": "archivist", "password": "pw"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.get("/")["Location"] == base("archive")
+    client.logout()
+    assert client.get("/")["Location"] == "/sessions/"  # anyone else: the default source's (then the login)
