@@ -162,7 +162,13 @@ elif os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 for _spec in _source_specs:
     if _spec.url and _source_aliases[_spec.id] not in DATABASES:
-        DATABASES[_source_aliases[_spec.id]] = database_config(_spec.url)
+        DATABASES[_source_aliases[_spec.id]] = _source_database = database_config(_spec.url)
+        if _source_database["ENGINE"] == "django.db.backends.postgresql":
+            # A source's host that is gone would hold every page's source menu for the system's TCP
+            # timeout (minutes); after this many seconds the source is shown as down instead.
+            _source_database["OPTIONS"].setdefault(
+                "connect_timeout", int(os.environ.get("SOURCE_CONNECT_TIMEOUT") or 3)
+            )
 
 
 def _source_schema(spec) -> str:

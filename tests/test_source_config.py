@@ -195,3 +195,15 @@ def test_a_sources_file_at_start_up_gives_urls_models_permissions_and_commands(t
         " get_source('support').Session.objects.get().pk, sorted(User.objects.get(username='ana').get_all_permissions()))",
     )
     assert shown.strip() == "/sessions/ /sources/support/sessions/ s1 ['agno_sources.view_session_support']"
+
+
+def test_a_source_on_another_postgresql_server_gives_up_connecting_after_a_few_seconds(tmp_path):
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[sources.main]\n\n[sources.far]\nurl = "postgres://agno@db.invalid:5432/agno"\n')
+    env = {**os.environ, "AGNO_SOURCES_FILE": str(sources), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    code = "from django.conf import settings; print(settings.DATABASES['agno-far']['OPTIONS'])"
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--verbosity=0", "-c", code],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert completed.stdout.strip() == "{'options': '-c search_path=public', 'connect_timeout': 3}", completed.stderr
