@@ -185,7 +185,13 @@ elif os.environ.get("TEST_DATABASE_NAME"):
 READ_ONLY = env_bool("READ_ONLY", False)
 for _spec in _source_specs:
     if _spec.url and _source_aliases[_spec.id] not in DATABASES:
-        DATABASES[_source_aliases[_spec.id]] = database_config(_spec.url, read_only=READ_ONLY)
+        DATABASES[_source_aliases[_spec.id]] = _source_database = database_config(_spec.url, read_only=READ_ONLY)
+        if _source_database["ENGINE"] == "django.db.backends.postgresql":
+            # A source's host that is gone would hold every page's source menu for the system's TCP
+            # timeout (minutes); after this many seconds the source is shown as down instead.
+            _source_database["OPTIONS"].setdefault(
+                "connect_timeout", int(os.environ.get("SOURCE_CONNECT_TIMEOUT") or 3)
+            )
 
 
 def _source_schema(spec) -> str:
@@ -276,7 +282,7 @@ AXES_CLIENT_IP_CALLABLE = "sessions_ui.accounts.client_ip"
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or 0)
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "sessions_ui:list"
+LOGIN_REDIRECT_URL = "home"  # the first source the user may view
 LOGOUT_REDIRECT_URL = "login"
 
 LOGGING = {

@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from sessions_ui import views
 from sessions_ui.sources import all_sources
+from sessions_ui.views import home
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="sessions_ui:list", permanent=False)),
+    path("", home, name="home"),
     # Django's login, logout and password change; not its password reset, which anyone could use to
     # have mail sent (and which fails without a mail server). An administrator resets passwords.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.db.models.signals import post_migrate
 
 
@@ -7,9 +8,11 @@ class SessionsUiConfig(AppConfig):
     verbose_name = "Agno sessions"
 
     def ready(self):
+        from sessions_ui.schema import check_source_tables
         from sessions_ui.sources import create_source_permissions
 
         post_migrate.connect(create_source_permissions, sender=self)
+        checks.register(check_source_tables, checks.Tags.database)
 
 
 class SourcesConfig(AppConfig):

@@ -168,7 +168,9 @@ def source_models(
             },
         )
         attributes = {"Meta": meta, "__module__": __name__, "source_alias": alias, "source_id": source_id}
-        pair.append(type(f"{kind}_{source_id}", (base,), attributes))
+        model = type(f"{kind}_{source_id}", (base,), attributes)
+        globals()[model.__name__] = model  # where __module__ says it is (pickling, `manage.py shell`)
+        pair.append(model)
     _built[key] = (pair[0], pair[1])
     return _built[key]
 

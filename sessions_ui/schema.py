@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from django.core import checks
 from django.core.cache import cache
+from django.db import OperationalError
 
-from sessions_ui.sources import Source, current_source
+from sessions_ui.sources import Source, all_sources, current_source
 
 JSON_TYPE = {"postgresql": "JSONB", "sqlite": "JSON"}
+# The columns every Agno session table has, 2.x and 3.x (`runs` only in 2.x and in tables 3.x migrated).
+SESSION_COLUMNS = (
+    "session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id", "session_data", "agent_data",
+    "team_data", "workflow_data", "metadata", "summary", "created_at", "updated_at",
+)  # fmt: skip
 # Which tables and columns exist is kept this long in the configured cache (shared by every instance):
 # a schema that changes under a running dashboard (Agno 3.x adding its runs table) is seen within it.
 LAYOUT_SECONDS = 30
@@ -193,3 +200,32 @@ def create_agno_tables(connection, *, forget: bool = True) -> bool:
     if forget:
         forget_layout()
     return True
+
+
+def check_source_tables(app_configs=None, databases=None, **kwargs) -> list[checks.CheckMessage]:
+    """System check (`manage.py check --database default`, and `migrate`): each source after the default one
+    (whose table `migrate` creates when missing) names a table with Agno's session columns. A database that
+    does not answer is only a warning: the dashboard starts and shows that source as down."""
+    if not databases:
+        return []
+    problems: list[checks.CheckMessage] = []
+    for source in all_sources()[1:]:
+        table = f"{source.schema}.{source.session_table}" if source.schema else source.session_table
+        try:
+            columns = set(table_columns(source.session_table, source.connection, schema=source.schema))
+        except OperationalError as error:
+            problems.append(
+                checks.Warning(f"sources.{source.id}: its database does not answer ({error})", id="sessions_ui.W001")
+            )
+            continue
+        missing = [column for column in SESSION_COLUMNS if column not in columns]
+        if missing:
+            what = "does not exist" if not columns else f"has no column {', '.join(missing)}"
+            problems.append(
+                checks.Error(
+                    f"sources.{source.id}.session_table: {table} {what}: not an Agno session table",
+                    hint="manage.py agno_sources discover DATABASE_URL lists the Agno session tables of a database.",
+                    id="sessions_ui.E001",
+                )
+            )
+    return problems

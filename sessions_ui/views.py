@@ -27,7 +27,7 @@ from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, Stal
 from sessions_ui.listing import DEFAULT_SORT, SORTS, SessionList
 from sessions_ui.overview import Overview
 from sessions_ui.queries import overview as overview_figures
-from sessions_ui.sources import current_source, reverse
+from sessions_ui.sources import current_source, default_source, reverse, using_source, visible_sources
 from sessions_ui.templatetags.sessions_list import run_counts
 
 
@@ -104,6 +104,13 @@ class OwnPageRedirect(HttpResponse):
 def _redirect(request: HtmxHttpRequest, url: str) -> HttpResponse:
     """To `url`; for htmx the whole page goes there (HX-Redirect)."""
     return OwnPageRedirect(url, htmx=bool(request.htmx))
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """`/`: the list of the first source the user may view (the default one's for anyone else)."""
+    visible = visible_sources(request.user) if request.user.is_authenticated else []
+    with using_source(visible[0] if visible else default_source()):
+        return _redirect(request, reverse("sessions_ui:list"))
 
 
 # --- The list and a user's page.

@@ -120,3 +120,90 @@ def test_the_dashboard_refuses_to_start_with_a_bad_file(tmp_path):
         f"django.core.exceptions.ImproperlyConfigured: {bad}, line 3: sources.prod: unknown key 'password'"
         " (known: name, url, url_env, schema, session_table, runs_table)"
     )
+
+
+def test_a_source_on_a_table_without_agnos_columns_stops_migrate_and_check(tmp_path):
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, session_id TEXT)")
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'[sources.main]\n\n[sources.notes]\nurl = "sqlite:///{other}"\nsession_table = "notes"\n')
+    env = {
+        **os.environ,
+        "AGNO_SOURCES_FILE": str(sources),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'dashboard.db'}",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    for command in (["check", "--database", "default"], ["migrate"]):
+        completed = subprocess.run(
+            [sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert completed.returncode != 0, completed.stdout
+        assert "sources.notes.session_table: notes has no column session_type, agent_id" in completed.stderr
+        assert "not an Agno session table" in completed.stderr
+
+
+def test_a_sources_file_at_start_up_gives_urls_models_permissions_and_commands(tmp_path):
+    import sqlite3
+
+    from sessions_ui.schema import SESSION_COLUMNS
+
+    second = tmp_path / "second.db"
+    with sqlite3.connect(second) as connection:
+        columns = ", ".join(f"{column} TEXT" for column in SESSION_COLUMNS)
+        connection.execute(f"CREATE TABLE support_sessions ({columns})")
+        connection.execute(
+            "INSERT INTO support_sessions (session_id, session_type, created_at) VALUES ('s1', 'agent', 1)"
+        )
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        '[sources.main]\nname = "Main"\n\n'
+        '[sources.support]\nname = "Support"\nurl_env = "SUPPORT_URL"\nsession_table = "support_sessions"\n'
+    )
+    env = {
+        **os.environ,
+        "AGNO_SOURCES_FILE": str(sources),
+        "SUPPORT_URL": f"sqlite:///{second}",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'dashboard.db'}",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+
+    def manage(*args: str) -> str:
+        completed = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert completed.returncode == 0, completed.stderr
+        return completed.stdout
+
+    manage("migrate")
+    assert "Created viewer login on source support" in manage("dashboard_user", "ana", "--source", "support")
+    listed = manage("agno_sources", "list").splitlines()
+    assert listed[0].startswith("main  'Main'  database default  table agno_sessions  runs agno_runs  sessions 0")
+    assert listed[1] == (
+        "support  'Support'  database agno-support  table support_sessions  runs support_sessions_runs  sessions 1"
+        "  /sources/support/sessions/"
+    )
+    shown = manage(
+        "shell",
+        "--verbosity=0",
+        "-c",
+        "from django.contrib.auth.models import User; from django.urls import reverse;"
+        " from sessions_ui.sources import get_source;"
+        " print(reverse('sessions_ui:list'), reverse('sessions_ui:list', current_app='source-support'),"
+        " get_source('support').Session.objects.get().pk, sorted(User.objects.get(username='ana').get_all_permissions()))",
+    )
+    assert shown.strip() == "/sessions/ /sources/support/sessions/ s1 ['agno_sources.view_session_support']"
+
+
+def test_a_source_on_another_postgresql_server_gives_up_connecting_after_a_few_seconds(tmp_path):
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[sources.main]\n\n[sources.far]\nurl = "postgres://agno@db.invalid:5432/agno"\n')
+    env = {**os.environ, "AGNO_SOURCES_FILE": str(sources), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    code = "from django.conf import settings; print(settings.DATABASES['agno-far']['OPTIONS'])"
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--verbosity=0", "-c", code],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert completed.stdout.strip() == "{'options': '-c search_path=public', 'connect_timeout': 3}", completed.stderr

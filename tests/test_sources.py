@@ -2,7 +2,7 @@
 
 The sources are real agno's (tests/agno/fixtures.py, agno_sources_written): `support` (agno 3.1.10, a
 custom session table beside the default source's), `archive` (agno 2.9.0, a second SQLite file) and,
-on PostgreSQL, `lab` (agno 3.1.10 in schema `lab`). The default source stays at /sessions/.
+on PostgreSQL, `lab` (agno 3.1.10, a custom table in schema `lab`). The default source stays at /sessions/.
 """
 
 from __future__ import annotations
@@ -281,7 +281,7 @@ def test_discover_finds_exactly_the_agno_session_tables_and_prints_their_toml(se
     assert f"{schema}support_sessions  layout 3.x  runs table support_sessions_runs  6 sessions" in report
     assert any(line.startswith(f"{schema}agno_sessions  ") for line in report)  # the default source's, made by migrate
     if connection.vendor == "postgresql":
-        assert "lab.agno_sessions  layout 3.x  runs table agno_runs  6 sessions" in report
+        assert "lab.lab_sessions  layout 3.x  runs table lab_sessions_runs  6 sessions" in report
     tables = [line.split()[0] for line in report]
     assert all(table.endswith("sessions") for table in tables), tables  # no runs, auth or cache table
     specs = parse_sources(toml, {"AGNO_DISCOVERED_URL": database_url(connection)})
@@ -399,3 +399,61 @@ def test_the_django_admin_shows_each_sources_sessions_read_only(several_sources,
         assert (runs_link in change) == has_runs_table(get_source(source_id))
     index = admin_client.get("/admin/").content.decode()
     assert "Agno sources" in index and "Sessions (Archive (2.x))" in index
+
+
+def test_the_checks_accept_agnos_tables_and_warn_of_a_down_source(agno_sources_written):
+    from sessions_ui.schema import check_source_tables
+    from tests.agno.fixtures import sources_configured
+
+    with sources_configured(agno_sources_written.configs):
+        assert check_source_tables(databases=["default"]) == []
+    nobody_listens = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "agno",
+        "USER": "agno",
+        "HOST": "127.0.0.1",
+        "PORT": "1",
+    }
+    down = {"id": "down", "name": "Staging", "alias": "agno-down", "schema": "ai",
+            "session_table": "agno_sessions", "runs_table": "agno_runs"}  # fmt: skip
+    missing = {**agno_sources_written.configs[0], "id": "gone", "session_table": "no_such_table"}
+    with database_added("agno-down", nobody_listens), sources_configured([down, missing]):
+        warning, error = check_source_tables(databases=["default"])
+    assert warning.id == "sessions_ui.W001" and warning.msg.startswith("sources.down: its database does not answer")
+    assert error.id == "sessions_ui.E001" and "sources.gone.session_table: " in error.msg
+    assert error.msg.endswith("no_such_table does not exist: not an Agno session table")
+
+
+def test_fragments_and_a_filtered_bulk_delete_per_source(several_sources, admin_client):
+    htmx = {"HX-Request": "true"}
+    for source_id in source_ids(several_sources):
+        session_id = f"{source_id}-agent-weather"
+        preview = admin_client.get(f"{base(source_id)}{session_id}/preview/", headers=htmx).content.decode()
+        assert "get_weather" in preview or "Lisbon" in preview
+        assert f'href="{base(source_id)}{session_id}/' in preview
+        runs = admin_client.get(f"{base(source_id)}{session_id}/runs/", {"page": 1}, headers=htmx)
+        assert runs.status_code == 200 and "Lisbon" in runs.content.decode()
+        run_id = several_sources.written[source_id].session("agent-weather")["runs"][0]["run_id"]
+        run = admin_client.get(f"{base(source_id)}{session_id}/runs/{run_id}/", headers=htmx)
+        assert run.status_code == 200 and "get_weather" in run.content.decode()
+
+        filters = {"all_matching": "1", "user_id": "ada@example.com"}
+        confirmation = admin_client.post(f"{base(source_id)}delete/", filters).content.decode()
+        assert "Delete 2 sessions?" in confirmation and 'name="expected" value="2"' in confirmation
+        response = admin_client.post(f"{base(source_id)}delete/", filters | {"confirm": "yes", "expected": "2"})
+        assert response.status_code == 302 and response["Location"].startswith(base(source_id))
+        for suffix in ("agent-weather", "workflow-report"):
+            assert stored(source_id, f"{source_id}-{suffix}") is None
+        assert stored(source_id, f"{source_id}-team-travel") is not None
+
+
+def test_after_login_a_user_of_one_source_lands_on_its_list(several_sources, client):
+    from django.contrib.auth.models import Permission
+
+    user = make_user("archivist")
+    user.user_permissions.set([Permission.objects.get(codename="view_session_archive")])
+    response = client.post("/accounts/login/", {"username": "archivist", "password": "pw"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.get("/")["Location"] == base("archive")
+    client.logout()
+    assert client.get("/")["Location"] == "/sessions/"  # anyone else: the default source's (then the login)

@@ -121,7 +121,8 @@ def agno_sources_written(
       test database, beside the default source's tables;
     - `archive`: agno 2.9.0 in a second SQLite file (on both legs: a source need not share the dashboard's
       engine), database alias `agno-archive`;
-    - `lab` (PostgreSQL leg): agno 3.1.10 in schema `lab` of the test database.
+    - `lab` (PostgreSQL leg): agno 3.1.10, session_table="lab_sessions" in schema `lab` of the test database
+      (a custom table in a second schema: the test database keeps one agno_sessions, in `ai`).
 
     The archive's database alias is added for the whole run (tests wrap it in their transaction with
     `django_db(databases="__all__")`); `several_sources` (tests/sources.py) makes them the dashboard's.
@@ -141,7 +142,7 @@ def agno_sources_written(
     if default.vendor == "postgresql":
         configs.append(
             {"id": "lab", "name": "Lab", "alias": default.alias, "schema": "lab",
-             "session_table": "agno_sessions", "runs_table": "agno_runs"}
+             "session_table": "lab_sessions", "runs_table": "lab_sessions_runs"}
         )  # fmt: skip
     databases = {
         "default": connections.settings["default"],

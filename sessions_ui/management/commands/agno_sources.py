@@ -11,16 +11,10 @@ from django.db import DatabaseError, connections
 from django.db.utils import load_backend
 
 from config.settings import database_config
-from sessions_ui.schema import table_columns
+from sessions_ui.schema import SESSION_COLUMNS, table_columns
 from sessions_ui.source_config import DEFAULT_SESSION_TABLE, ID_PATTERN, agno_runs_table
 from sessions_ui.source_menu import session_count
 from sessions_ui.sources import all_sources
-
-# The columns every Agno session table has, 2.x and 3.x (`runs` only in 2.x and tables 3.x migrated).
-SESSION_COLUMNS = (
-    "session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id", "session_data", "agent_data",
-    "team_data", "workflow_data", "metadata", "summary", "created_at", "updated_at",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
