@@ -376,6 +376,26 @@ def session_compaction(request: HtmxHttpRequest, session_id: str, compaction_id:
 
 
 @dashboard_view()
+@vary_on_headers("HX-Request")
+def session_tool_result(request: HtmxHttpRequest, session_id: str, result_id: str) -> HttpResponse:
+    """An offloaded tool result: its start in place (htmx), or the whole payload as a download."""
+    result = queries.tool_result(session_id, result_id, shown=queries.records.RESULT_SHOWN if request.htmx else None)
+    if result is None:
+        raise Http404(f"Session “{session_id}” has no offloaded tool result “{result_id}”.")
+    if request.htmx:
+        return render(request, "sessions_ui/tool_result.html", {"session_id": session_id, "result": result})
+    if result.content is None:
+        raise Http404(f"The payload of “{result_id}” is not in this database (Agno may keep it in another filesystem).")
+    json_result = result.content_type == "json"
+    response = HttpResponse(
+        result.content, content_type=f"{'application/json' if json_result else 'text/plain'}; charset=utf-8"
+    )
+    filename = re.sub(r"[^\w.-]+", "_", f"{result.tool_name}-{result_id}").strip("._")[:100] or "result"
+    response["Content-Disposition"] = content_disposition_header(True, f"{filename}.{'json' if json_result else 'txt'}")
+    return response
+
+
+@dashboard_view()
 def session_export(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     """The session as a JSON download in Agno's own dict shape (all 15 columns, runs from either layout)."""
     exported = queries.session_export(session_id)

@@ -248,3 +248,57 @@ def test_compaction_records_are_listed_and_open_to_their_summary_and_archive(fak
         assert ">compacted</span>" in entry
     assert html.count(">compacted</span>") == 2
     assert html.count("during a run</a>") == 2
+
+
+SHOW_OFFLOADED = """
+from urllib.parse import quote
+session_id, run_ids, result_ids = {session_id!r}, {run_ids!r}, {result_ids!r}
+base = "/sessions/" + quote(session_id, safe="") + "/"
+htmx = {{"HX-Request": "true"}}
+download = client.get(base + "tool-results/" + result_ids[0] + "/")
+print(json.dumps({{
+    "runs": [page(client.get(base + "runs/" + quote(r, safe="") + "/", headers=htmx)) for r in run_ids],
+    "opened": [page(client.get(base + "tool-results/" + r + "/", headers=htmx)) for r in result_ids],
+    "download": {{**page(download), "type": download["Content-Type"], "disposition": download["Content-Disposition"]}},
+    "missing": client.get(base + "tool-results/res_0000000000/", headers=htmx).status_code,
+}}))
+"""
+
+
+def test_offloaded_tool_results_are_marked_and_their_full_text_is_reachable(fake_openai_url, fresh_database):
+    [entry] = write_with_agno31(agno_database(fresh_database), fake_openai_url, "offload", "o-")["sessions"]
+    index = entry["records"]["tool_results"]
+    assert [row["tool_name"] for row in sorted(index, key=lambda row: row["tool_name"])] == [
+        "export_rows",
+        "fetch_report",
+    ]
+    by_tool = {row["tool_name"]: row for row in index}
+    script = SHOW_OFFLOADED.format(
+        session_id=entry["session_id"],
+        run_ids=[run["run_id"] for run in entry["runs"]],
+        result_ids=[by_tool["fetch_report"]["result_id"], by_tool["export_rows"]["result_id"]],
+    )
+
+    shown = run_dashboard(fresh_database, script)
+
+    report_run, rows_run, small_run = shown["runs"]
+    for run, tool in ((report_run, "fetch_report"), (rows_run, "export_rows")):
+        assert run["status"] == 200
+        url = f"/sessions/{entry['session_id']}/tool-results/{by_tool[tool]['result_id']}/"
+        assert f'hx-get="{url}"' in run["html"] and f'href="{url}" download' in run["html"]
+        assert '<span class="tag offloaded-tag">offloaded</span>' in run["html"]
+    assert "400 lines: the run keeps the preview below" in report_run["html"]
+    assert "1 line: the run keeps the preview below" in rows_run["html"]
+    assert "offloaded" not in small_run["html"] and "Sunny, 21 degrees in Lisbon" in small_run["html"]
+    assert len(report_run["html"]) < entry["full_results"]["fetch_report"]  # the run holds a preview only
+
+    report, rows = shown["opened"]
+    assert report["status"] == rows["status"] == 200
+    assert "line 0200 of report" in report["html"] and "line 0200 of report" not in report_run["html"]
+    assert "&quot;id&quot;: 599" in rows["html"]
+    assert "Download the full result</a> (26.2\xa0KB)" in report["html"]
+    download = shown["download"]
+    assert download["type"] == "text/plain; charset=utf-8" and download["disposition"].startswith("attachment;")
+    assert len(download["html"]) == entry["full_results"]["fetch_report"] == by_tool["fetch_report"]["size_bytes"]
+    assert download["html"].startswith("line 0000 of report") and download["html"].endswith("x" * 40)
+    assert shown["missing"] == 404

@@ -301,6 +301,7 @@ ODD_IDS = [
     "x/runs",
     "x/runs/y",
     "x/compactions/y",
+    "x/tool-results/y",
     "x/preview",
     "users/ada",
     "multi\nline",
@@ -334,6 +335,7 @@ def test_route_suffixes_win_when_both_readings_name_sessions():
     assert resolve(reverse("sessions_ui:export", args=["x/edit"])).url_name == "export"
     assert resolve("/sessions/nope/runs/r1/").url_name == "run"
     assert resolve("/sessions/nope/compactions/c1/").url_name == "compaction"
+    assert resolve("/sessions/nope/tool-results/res_1/").url_name == "tool_result"
     assert resolve("/sessions/delete/").url_name == "bulk_delete"
 
 

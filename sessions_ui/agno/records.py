@@ -1,4 +1,4 @@
-"""What Agno 3.1's records around a session mean: compaction records (agno_compactions).
+"""What Agno 3.1's records around a session mean: compaction records and offloaded tool results.
 
 The columns are typed (agno/db/*/schemas.py, COMPACTIONS_TABLE_SCHEMA), but SQLite stores whatever it
 is given: every value is read as the other decoders read theirs, never raising.
@@ -6,6 +6,7 @@ is given: every value is read as the other decoders read theirs, never raising.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,4 +66,63 @@ def decode_compaction(row: dict[str, Any]) -> Compaction:
         summary=as_text(row.get("summary")),
         archived_messages=archived if isinstance(archived, str) else None,
         archived_length=as_int(row.get("archived_length")),
+    )
+
+
+# The envelope agno 3.1 leaves in a run where a tool result was offloaded (agno/offload/store.py:
+# render_stored_envelope), or where storing it was refused (render_refused_envelope).
+_ENVELOPE = re.compile(
+    r'<result (?:id="(?P<result_id>res_[0-9a-f]+)" )?tool="(?P<tool>[^"]*)" lines="(?P<lines>\d+)" size="(?P<size>[^"]*)"'
+    r'(?: stored="false" reason="(?P<reason>[^"]*)")?>\n'
+)
+
+
+@dataclass(frozen=True)
+class Offloaded:
+    """A tool result that Agno moved out of the run: the run keeps a preview, the payload table the rest."""
+
+    result_id: str  # "" when Agno could not store it (then `refused` says why, and the rest is lost)
+    lines: int
+    size: str  # as Agno wrote it: "26.2KB"
+    refused: str = ""
+
+
+def offloaded(text: str) -> Offloaded | None:
+    """The offload envelope that `text` (a tool result as stored in a run) starts with, if any."""
+    match = _ENVELOPE.match(text) if text.startswith("<result ") else None
+    if match is None or not (match["result_id"] or match["reason"] is not None):
+        return None
+    return Offloaded(match["result_id"] or "", int(match["lines"]), match["size"], match["reason"] or "")
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """An offloaded tool result's index row (agno_tool_results) and its payload (agno_fs), or the start of it."""
+
+    result_id: str
+    tool_name: str
+    content_type: str  # "text" or "json"
+    size_bytes: int | None
+    line_count: int | None
+    content: str | None  # None when the payload is not in the database (another filesystem, or deleted)
+    content_length: int | None  # of the whole payload, in characters
+
+    @property
+    def cut(self) -> int:
+        """How many characters of the payload are not in `content`."""
+        if self.content is None or self.content_length is None:
+            return 0
+        return max(self.content_length - len(self.content), 0)
+
+
+def decode_tool_result(row: dict[str, Any]) -> ToolResult:
+    content = row.get("content")
+    return ToolResult(
+        result_id=as_text(row.get("result_id")),
+        tool_name=as_text(row.get("tool_name")),
+        content_type=as_text(row.get("content_type")),
+        size_bytes=as_int(row.get("size_bytes")),
+        line_count=as_int(row.get("line_count")),
+        content=content if isinstance(content, str) else None,
+        content_length=as_int(row.get("content_length")),
     )

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sessions_ui.agno.metrics import Metrics, decode_metrics
+from sessions_ui.agno.records import Offloaded, offloaded
 from sessions_ui.agno.values import (
     SESSION_TYPES,
     Malformed,
@@ -38,6 +39,10 @@ class ToolCall:
     @property
     def result_text(self) -> str:
         return text_of(self.result)
+
+    @property
+    def offloaded(self) -> Offloaded | None:
+        return offloaded(self.result) if isinstance(self.result, str) else None
 
 
 def decode_tool_execution(value: Any) -> ToolCall:
@@ -83,6 +88,10 @@ class Message:
     created_at: datetime | None
     metrics: Metrics
     media: list[str]
+
+    @property
+    def offloaded(self) -> Offloaded | None:
+        return offloaded(self.content) if self.role == "tool" else None
 
 
 MEDIA_KEYS = ("images", "videos", "audio", "files")

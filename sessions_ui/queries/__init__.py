@@ -18,7 +18,13 @@ from sessions_ui.queries.pages import (
     order_by_sort,
     searched_texts,
 )
-from sessions_ui.queries.records import compaction, record_counts, records_by_session, session_compactions
+from sessions_ui.queries.records import (
+    compaction,
+    record_counts,
+    records_by_session,
+    session_compactions,
+    tool_result,
+)
 from sessions_ui.queries.runs import (
     RunStats,
     inline_runs,
@@ -36,5 +42,6 @@ __all__ = [
     "JSONNumber", "JSONText", "ListPage", "ListRow", "RunStats", "StoredRun", "Unindexed", "UserTotals",
     "cached_filter_choices", "compaction", "counted_page", "filter_choices", "inline_runs", "list_page",
     "list_total", "order_by_sort", "page_runs", "preview_runs", "record_counts", "records_by_session", "run_rows",
-    "run_timeline", "run_total", "searched_texts", "session_compactions", "session_export", "user_totals",
+    "run_timeline", "run_total", "searched_texts", "session_compactions", "session_export", "tool_result",
+    "user_totals",
 ]  # fmt: skip

@@ -9,11 +9,13 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from sessions_ui import agno
-from sessions_ui.schema import Companion, companions
+from sessions_ui.schema import Companion, companions, has_payload_table
 from sessions_ui.sources import current_source
 
 # The start of a compaction's archive that the detail page shows (an archive holds whole tool results).
 ARCHIVE_SHOWN = 200_000
+# The start of an offloaded tool result that the detail page shows (Agno stores up to 8 MB of one).
+RESULT_SHOWN = 64_000
 
 
 def _session_ids_sql(sessions: QuerySet) -> tuple[str, tuple]:
@@ -90,3 +92,29 @@ def compaction(session_id: str, compaction_id: str) -> agno.Compaction | None:
         [ARCHIVE_SHOWN, session_id, compaction_id],
     )
     return agno.decode_compaction(rows[0]) if rows else None
+
+
+def tool_result(session_id: str, result_id: str, *, shown: int | None = RESULT_SHOWN) -> agno.ToolResult | None:
+    """An offloaded tool result of the session: its index row and the first `shown` characters of its payload
+    (all of it for None), looked up by the index row's exact (namespace, path) as Agno does."""
+    table = _companion("tool_results")
+    if table is None:
+        return None
+    columns = "r.result_id, r.tool_name, r.content_type, r.size_bytes, r.line_count"
+    params: list = []
+    if has_payload_table():
+        content = "p.content" if shown is None else "substr(p.content, 1, %s)"
+        params = [] if shown is None else [shown]
+        columns += f", {content} AS content, length(p.content) AS content_length"
+        joined = (
+            f"{table.table} AS r LEFT JOIN {current_source().quoted_payloads} AS p"
+            " ON p.namespace = r.namespace AND p.path = r.path"
+        )
+        order = " ORDER BY p.user_id"
+    else:
+        joined, order = f"{table.table} AS r", ""
+    rows = _rows(
+        f"SELECT {columns} FROM {joined} WHERE r.session_id = %s AND r.result_id = %s{order} LIMIT 1",
+        [*params, session_id, result_id],
+    )
+    return agno.decode_tool_result(rows[0]) if rows else None

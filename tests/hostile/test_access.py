@@ -124,6 +124,23 @@ EXPECTED = [
     Expect(s(f"{SID}/runs/"), "GET", LOGIN_REDIRECT, 200, 200, "sessions/<session:session_id>/runs/", htmx=True),
     Expect(s("missing/runs/"), "GET", LOGIN_REDIRECT, 404, 404, "sessions/<session:session_id>/runs/", htmx=True),
     Expect(
+        s(f"{SID}/tool-results/res_0/"),
+        "GET",
+        LOGIN_REDIRECT,
+        404,
+        404,
+        "sessions/<session:session_id>/tool-results/<session:result_id>/",
+    ),
+    Expect(
+        s(f"{SID}/tool-results/res_0/"),
+        "GET",
+        LOGIN_REDIRECT,
+        404,
+        404,
+        "sessions/<session:session_id>/tool-results/<session:result_id>/",
+        htmx=True,
+    ),
+    Expect(
         s(f"{SID}/compactions/no-such-fold/"),
         "GET",
         LOGIN_REDIRECT,
