@@ -5,13 +5,16 @@ import tempfile
 import warnings
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from sessions_ui.source_config import DEFAULT_SESSION_TABLE, agno_runs_table
+from sessions_ui.source_config import SourceConfigError, database_aliases, env_source, read_sources_file
 
+# The clone's top folder, or sessions_ui/ once installed from the wheel (pyproject.toml puts config/,
+# templates/ and static/ inside the app package): templates/ and static/ are in it either way.
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -68,6 +71,7 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "sessions_ui",
+    "sessions_ui.apps.SourcesConfig",
 ]
 
 MIDDLEWARE = [
@@ -78,11 +82,19 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "sessions_ui.sources.SourceMiddleware",  # which source a request reads: after the login is known
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it answers for a locked-out login
 ]
+# `sessions-ui serve --no-auth`: every request is this login (a viewer), from this machine only.
+AUTO_LOGIN_USER = os.environ.get("AUTO_LOGIN_USER", "")
+if AUTO_LOGIN_USER:
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "sessions_ui.accounts.LocalAutoLogin",
+    )
 
 # Content-Security-Policy on every response: scripts, styles, images and requests from this origin
 # only; no inline script or style, no eval (so no hx-on attributes nor hx-trigger filters: see
@@ -102,8 +114,9 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-ROOT_URLCONF = "config.urls"
-WSGI_APPLICATION = "config.wsgi.application"
+# "config" in a clone, "sessions_ui.config" in the wheel.
+ROOT_URLCONF = f"{__package__}.urls"
+WSGI_APPLICATION = f"{__package__}.wsgi.application"
 
 TEMPLATES = [
     {
@@ -115,6 +128,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "sessions_ui.read_only.context",
+                "sessions_ui.source_menu.source_menu",
             ],
         },
     },
@@ -128,14 +143,29 @@ TEMPLATES = [
 ]
 
 
-def database_config(url: str) -> dict:
+def database_config(url: str, *, read_only: bool = False) -> dict:
     config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")))
     if config["ENGINE"] == "django.db.backends.postgresql":
         # Pin the search path: connected as a role named like the Agno schema ("ai"), PostgreSQL's
         # default "$user", public would put Django's own tables into the Agno schema.
-        config.setdefault("OPTIONS", {})["options"] = "-c search_path=public"
+        options = "-c search_path=public"
+        if read_only:
+            options += " -c default_transaction_read_only=on"
+        config.setdefault("OPTIONS", {})["options"] = options
+    elif read_only and config["ENGINE"] == "django.db.backends.sqlite3":
+        # SQLite's own read-only mode: Django opens every SQLite database as a URI.
+        config["NAME"] = f"file:{quote(str(config['NAME']))}?mode=ro"
     return config
 
+
+# The Agno session tables shown (sources/source_config.py): AGNO_SOURCES_FILE lists them, else the
+# AGNO_* variables define one. One database alias per distinct database: `default` is the dashboard's.
+AGNO_SOURCES_FILE = os.environ.get("AGNO_SOURCES_FILE", "")
+try:
+    _source_specs = read_sources_file(AGNO_SOURCES_FILE, os.environ) if AGNO_SOURCES_FILE else [env_source(os.environ)]
+except SourceConfigError as error:
+    raise ImproperlyConfigured(str(error)) from None
+_source_aliases = database_aliases(_source_specs)
 
 DATABASES = {
     "default": database_config(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
@@ -148,9 +178,38 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif os.environ.get("TEST_DATABASE_NAME"):
     # Lets parallel test runs on one PostgreSQL server use test databases of their own.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
-if os.environ.get("AGNO_DATABASE_URL"):
-    DATABASES["agno"] = database_config(os.environ["AGNO_DATABASE_URL"])
-AGNO_DB_ALIAS = "agno" if "agno" in DATABASES else "default"
+# READ_ONLY=1 (sessions-ui serve --read-only): nobody edits or deletes (sessions_ui/read_only.py), and the
+# sources' own databases are opened read-only where the driver allows it.
+READ_ONLY = env_bool("READ_ONLY", False)
+for _spec in _source_specs:
+    if _spec.url and _source_aliases[_spec.id] not in DATABASES:
+        DATABASES[_source_aliases[_spec.id]] = database_config(_spec.url, read_only=READ_ONLY)
+
+
+def _source_schema(spec) -> str:
+    """Its PostgreSQL schema (Agno's PostgresDb default: "ai"); SQLite has none."""
+    is_postgres = DATABASES[_source_aliases[spec.id]]["ENGINE"] == "django.db.backends.postgresql"
+    return (spec.schema or "ai") if is_postgres else ""
+
+
+AGNO_SOURCES = [
+    {
+        "id": spec.id,
+        "name": spec.name,
+        "alias": _source_aliases[spec.id],
+        "schema": _source_schema(spec),
+        "session_table": spec.session_table,
+        "runs_table": spec.runs_table,
+    }
+    for spec in _source_specs
+]
+# The first source is the default one (its pages are /sessions/...): these name it.
+AGNO_SOURCE_ID = AGNO_SOURCES[0]["id"]
+AGNO_SOURCE_NAME = AGNO_SOURCES[0]["name"]
+AGNO_DB_ALIAS = AGNO_SOURCES[0]["alias"]
+AGNO_DB_SCHEMA = AGNO_SOURCES[0]["schema"]
+AGNO_SESSION_TABLE = AGNO_SOURCES[0]["session_table"]
+AGNO_RUNS_TABLE = AGNO_SOURCES[0]["runs_table"]
 DATABASE_ROUTERS = ["sessions_ui.routers.AgnoRouter"]
 
 # One cache for every instance (filter choices, which Agno tables exist, list bounds): Django's
@@ -177,13 +236,6 @@ CACHES = {
     "default": {**cache_config(os.environ.get("CACHE_URL", "")), "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "")}
 }
 
-AGNO_SESSION_TABLE = os.environ.get("AGNO_SESSION_TABLE") or DEFAULT_SESSION_TABLE
-# Agno's own rule unless set: "<session table>_runs" for a custom session table (sessions_ui/source_config.py).
-AGNO_RUNS_TABLE = os.environ.get("AGNO_RUNS_TABLE") or agno_runs_table(AGNO_SESSION_TABLE)
-AGNO_SOURCE_NAME = os.environ.get("AGNO_SOURCE_NAME", "")
-_agno_is_postgres = DATABASES[AGNO_DB_ALIAS]["ENGINE"] == "django.db.backends.postgresql"
-AGNO_DB_SCHEMA = os.environ.get("AGNO_DB_SCHEMA", "ai") if _agno_is_postgres else ""
-
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -202,7 +254,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Served by WhiteNoise straight from the finders, so no collectstatic step is needed to run;
 # STATIC_ROOT only exists once a production deploy ran collectstatic.
 WHITENOISE_USE_FINDERS = True
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+warnings.filterwarnings("ignore", message="No directory at")  # WhiteNoise's, raised where Django loads it
 
 # Session state and metadata are edited as JSON text and can be megabytes; Django's 2.5 MB default
 # would answer such an edit with a bare 400.

@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from sessions_ui.sources import all_sources
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="sessions_ui:list", permanent=False)),
     # Django's login, logout and password change; not its password reset, which anyone could use to
@@ -13,4 +15,10 @@ urlpatterns = [
     path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("admin/", admin.site.urls),
     path("sessions/", include("sessions_ui.urls")),
+    # The other sources: the same pages in their own URL namespace (sessions_ui.sources.SourceMiddleware).
+    *(
+        path(f"sources/{source.id}/sessions/", include("sessions_ui.urls", namespace=source.namespace))
+        for source in all_sources()
+        if not source.is_default
+    ),
 ]

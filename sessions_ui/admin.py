@@ -1,4 +1,4 @@
-"""Django admin: Agno's sessions and runs, read-only, and the log of dashboard edits and deletes.
+"""Django admin: Agno's sessions and runs of every source, read-only, and the log of dashboard edits and deletes.
 
 Saving through the admin would write every column (including a `runs` column that may not exist)
 over Agno's newer writes, and deleting there would leave the 3.x runs rows behind. So the admin
@@ -10,13 +10,14 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.admin.views.main import ChangeList
-from django.urls import reverse
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from sessions_ui import agno, queries
-from sessions_ui.models import AgnoRun, AgnoSession
+from sessions_ui.models import SOURCES_APP_LABEL, AgnoRun, AgnoSession
 from sessions_ui.schema import has_runs_table
+from sessions_ui.sources import Source, all_sources, current_source, reverse, using_source
 
 SESSION_LIST_COLUMNS = (
     "session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id", "session_data",
@@ -90,7 +91,7 @@ class AgnoSessionAdmin(ReadOnlyAdmin):
     def dashboard(self, obj: AgnoSession) -> str:
         return format_html(
             '<a href="{}">View</a> · <a href="{}">Edit</a> · <a href="{}">History</a>',
-            reverse("sessions_ui:detail", args=[obj.session_id]),
+            reverse("sessions_ui:detail", args=[obj.session_id]),  # in the current source's URLs
             reverse("sessions_ui:edit", args=[obj.session_id]),
             reverse("sessions_ui:audit") + "?" + urlencode({"session": obj.session_id}),
         )
@@ -101,7 +102,12 @@ class AgnoSessionAdmin(ReadOnlyAdmin):
         shown = "unreadable (malformed runs column)" if count is None else count
         if not has_runs_table():
             return str(shown)
-        url = reverse("admin:sessions_ui_agnorun_changelist") + "?" + urlencode({"session_id": obj.session_id})
+        runs = current_source().Run._meta
+        url = (
+            reverse(f"admin:{runs.app_label}_{runs.model_name}_changelist")
+            + "?"
+            + urlencode({"session_id": obj.session_id})
+        )
         return format_html('{} (<a href="{}">runs table rows</a>)', shown, url)
 
     @admin.display(description="session_data")
@@ -160,6 +166,43 @@ class AgnoRunAdmin(ReadOnlyAdmin):
     @admin.display(description="run_data")
     def run_data_json(self, obj: AgnoRun) -> str:
         return _pretty(obj.run_data)
+
+
+class InSource:
+    """The admin of another source's models: its pages read that source, rendered while it is current."""
+
+    source: Source
+
+    def _in_source(self, view, *args, **kwargs):
+        with using_source(self.source):
+            response = view(*args, **kwargs)
+            return response.render() if isinstance(response, TemplateResponse) else response
+
+    def changelist_view(self, request, extra_context=None):
+        return self._in_source(super().changelist_view, request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return self._in_source(super().change_view, request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        return self._in_source(super().history_view, request, object_id, extra_context)
+
+
+def register_sources(site: admin.AdminSite = admin.site) -> None:
+    """Register the models of every source after the default one (at start-up; again when tests change them)."""
+    models = {}
+    for source in all_sources()[1:]:
+        for model, model_admin in ((source.Session, AgnoSessionAdmin), (source.Run, AgnoRunAdmin)):
+            models[model] = type(f"{model.__name__}Admin", (InSource, model_admin), {"source": source})
+    for model in [model for model in site._registry if model._meta.app_label == SOURCES_APP_LABEL]:
+        if model not in models:
+            site.unregister(model)
+    for model, model_admin in models.items():
+        if not site.is_registered(model):
+            site.register(model, model_admin)
+
+
+register_sources()
 
 
 @admin.register(LogEntry)

@@ -9,6 +9,8 @@ database here; the route URLs (export, edit, delete, runs, compactions, tool res
 
 from __future__ import annotations
 
+from django.db import OperationalError
+
 from sessions_ui.sources import current_source
 
 # Keep in step with the `<session_id>/<suffix>/` routes in urls.py.
@@ -51,7 +53,11 @@ class ClaimedSessionIdConverter(SessionIdConverter):
         readings = route_readings(value)
         if readings is None:
             raise ValueError("not a route path: left to the patterns below")
-        found = set(current_source().Session.objects.filter(pk__in=[value, *readings]).values_list("pk", flat=True))
+        try:
+            found = set(current_source().Session.objects.filter(pk__in=[value, *readings]).values_list("pk", flat=True))
+        except OperationalError as error:
+            # The database is down: the route reading's view says so (a 503), where this would be a 500.
+            raise ValueError("the database does not answer") from error
         if value not in found or found.intersection(readings):
             raise ValueError("the route reading wins")
         return value

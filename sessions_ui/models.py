@@ -136,3 +136,59 @@ class AgnoRun(RunColumns):
     class Meta(RunColumns.Meta):
         managed = False
         db_table = qualified_table(settings.AGNO_RUNS_TABLE)
+
+
+# The models of the other sources (AGNO_SOURCES_FILE), built at start-up by sessions_ui.sources, one
+# pair per source. Their app label has no migrations: a source is configuration, not schema, so adding
+# one needs no migration and `makemigrations` never sees them; their permissions are made on post_migrate.
+SOURCES_APP_LABEL = "agno_sources"
+_built: dict[tuple, tuple[type[models.Model], type[models.Model]]] = {}
+
+
+def source_models(
+    source_id: str, name: str, alias: str, schema: str, session_table: str, runs_table: str
+) -> tuple[type[SessionColumns], type[RunColumns]]:
+    """The unmanaged Session and Run models of one source (the same classes again for the same arguments)."""
+    key = (source_id, name, alias, schema, session_table, runs_table)
+    if key in _built:
+        return _built[key]
+    pair = []
+    for base, kind, table in ((SessionColumns, "session", session_table), (RunColumns, "run", runs_table)):
+        meta = type(
+            "Meta",
+            (base.Meta,),
+            {
+                "app_label": SOURCES_APP_LABEL,
+                "managed": False,
+                "db_table": qualified_table(table, schema),
+                "verbose_name": f"{kind} ({name})",
+                "verbose_name_plural": f"{kind}s ({name})",
+                # Only the session model's view/change/delete guard pages (sessions_ui.sources.Source.permission).
+                "default_permissions": ("view", "change", "delete") if kind == "session" else (),
+            },
+        )
+        attributes = {"Meta": meta, "__module__": __name__, "source_alias": alias, "source_id": source_id}
+        pair.append(type(f"{kind}_{source_id}", (base,), attributes))
+    _built[key] = (pair[0], pair[1])
+    return _built[key]
+
+
+class InlineRunStats(models.Model):
+    """What the list shows of one session's inline (Agno 2.x) runs, counted once per version of its row.
+
+    The dashboard's own table, in its own database: the list reads these instead of the runs blob,
+    which is megabytes for the busy sessions (sessions_ui.queries.list_runs).
+    """
+
+    source = models.CharField(max_length=255)  # sessions_ui.sources.Source.key
+    session_id = models.TextField()
+    updated_at = models.BigIntegerField(null=True)  # the row's updated_at when its runs were counted
+    runs = models.IntegerField(null=True)  # top-level runs; None: the stored runs are malformed
+    first_input = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "session_id"], name="inline_run_stats_unique")]
+        verbose_name_plural = "inline run stats"
+
+    def __str__(self) -> str:
+        return f"{self.session_id} ({self.source})"

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required, user_passes_test
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,19 +20,21 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
-from sessions_ui import agno, changes, queries
+from sessions_ui import agno, changes, queries, read_only
 from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, StaleEdit, edit_queryset
 from sessions_ui.listing import DEFAULT_SORT, SORTS, SessionList
 from sessions_ui.sources import current_source, reverse
+from sessions_ui.templatetags.sessions_list import run_counts
 
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-CAN_VIEW = ("sessions_ui.view_agnosession",)
-CAN_CHANGE = (*CAN_VIEW, "sessions_ui.change_agnosession")
-CAN_DELETE = (*CAN_VIEW, "sessions_ui.delete_agnosession")
+# What a view needs on its source's sessions (sources.Source.permission).
+CAN_VIEW = ("view",)
+CAN_CHANGE = (*CAN_VIEW, "change")
+CAN_DELETE = (*CAN_VIEW, "delete")
 # The request headers a view's answer depends on: a whole page or a fragment (render_page), and which one.
 PAGE_OR_FRAGMENT = ("HX-Request", "HX-History-Restore-Request")
 WHICH_FRAGMENT = (*PAGE_OR_FRAGMENT, "HX-Target")
@@ -39,12 +42,21 @@ SHOWN_IN_CONFIRMATION = 100
 RUNS_PER_PAGE = 50
 
 
-def dashboard_view(permissions: tuple[str, ...] = CAN_VIEW, *, methods: tuple[str, ...] = ("GET",)) -> Callable:
-    """Every view's guard: the methods it answers, a logged-in user (else the login page), the permissions (else 403)."""
+def dashboard_view(actions: tuple[str, ...] = CAN_VIEW, *, methods: tuple[str, ...] = ("GET",)) -> Callable:
+    """Every view's guard: the methods it answers, a logged-in user (else the login page), the permissions
+    to these actions on the current source's sessions (else 403)."""
+
+    def may(user) -> bool:
+        source = current_source()
+        if not user.has_perms([source.permission(action) for action in actions]):
+            raise PermissionDenied
+        return True
 
     def decorate(view: Callable) -> Callable:
-        guarded = login_required(permission_required(permissions, raise_exception=True)(view))
-        return require_http_methods(list(methods))(guarded)
+        guarded = user_passes_test(may)(view)
+        if read_only.writes(actions):
+            guarded = read_only.refuse_when_read_only(guarded)
+        return require_http_methods(list(methods))(login_required(guarded))
 
     return decorate
 
@@ -84,6 +96,13 @@ def _count(request: HtmxHttpRequest, cl: SessionList) -> HttpResponse:
     return render(request, "sessions_ui/list.html#count", context)
 
 
+def _run_counts(cl: SessionList) -> HttpResponse:
+    """The run counts of the page's rows that were left pending (big inline runs), to swap in by id."""
+    pending = [row for row in cl.page.rows if row.runs_pending]
+    stats = queries.count_inline_runs([row.session.session_id for row in pending])
+    return HttpResponse(run_counts(stats, {row.session.session_id for row in pending if not row.named}))
+
+
 @dashboard_view()
 @vary_on_headers(*WHICH_FRAGMENT)
 def session_list(request: HtmxHttpRequest) -> HttpResponse:
@@ -92,6 +111,8 @@ def session_list(request: HtmxHttpRequest) -> HttpResponse:
     cl = SessionList(request.GET)
     if request.htmx.target == "result-count":
         return _count(request, cl)
+    if request.htmx.target == "run-counts":
+        return _run_counts(cl)
     context = _results_context(cl) | {
         "choices": queries.cached_filter_choices(),
         "types": agno.SESSION_TYPES,
@@ -107,6 +128,8 @@ def user_sessions(request: HtmxHttpRequest, user_id: str) -> HttpResponse:
     cl = SessionList(request.GET, fixed={"user_id": user_id})
     if request.htmx.target == "result-count":
         return _count(request, cl)
+    if request.htmx.target == "run-counts":
+        return _run_counts(cl)
     context = _results_context(cl) | {"user_id": user_id}
     if not request.htmx or request.htmx.history_restore_request:
         context["totals"] = queries.user_totals(user_id)

@@ -3,10 +3,12 @@ from django.contrib.auth.models import Permission, User
 
 from sessions_ui.schema import forget_layout
 from tests.agno.fixtures import (  # noqa: F401  (shared fixtures)
+    agno_sources_written,
     agno_written,
     agno_written_databases,
     fake_openai_url,
     fresh_database,
+    several_sources,
 )
 
 

@@ -572,7 +572,7 @@ def test_bulk_delete_of_all_matching_the_filters(deleter_client, sessions_3x):
 def test_bulk_confirmation_of_many_sessions_lists_the_first_and_counts_all_runs_in_sql(deleter_client, layout):
     demo = [make_session(index, now=int(time.time()), runs=2) for index in range(105)]
     write_sessions(agno_connection(), demo, layout=layout)
-    expected_runs = sum(count for count, _ in queries.page_runs([d.row["session_id"] for d in demo], set()).values())
+    expected_runs = sum(stats.runs for stats in queries.page_runs([d.row["session_id"] for d in demo], set()).values())
     assert expected_runs == 2 * 105  # team member runs are not top-level runs
 
     html = unescape(deleter_client.post(BULK_DELETE_URL, {"all_matching": "1"}).content.decode())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
@@ -100,3 +101,119 @@ def fresh_database(tmp_path, django_db_setup):
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass(frozen=True)
+class WrittenSources:
+    """Sources that real agno wrote (agno_sources_written): their settings (settings.AGNO_SOURCES) and writes."""
+
+    configs: list[dict]
+    written: dict[str, AgnoWritten]  # by source id
+
+
+@pytest.fixture(scope="session")
+def agno_sources_written(
+    django_db_setup, django_db_blocker, fake_openai_url, tmp_path_factory
+) -> Iterator[WrittenSources]:
+    """Several sources at once, written once per test run by the real agno (the `full` scenario in each):
+
+    - `support`: agno 3.1.10, session_table="support_sessions" (runs in Agno's support_sessions_runs) in the
+      test database, beside the default source's tables;
+    - `archive`: agno 2.9.0 in a second SQLite file (on both legs: a source need not share the dashboard's
+      engine), database alias `agno-archive`;
+    - `lab` (PostgreSQL leg): agno 3.1.10 in schema `lab` of the test database.
+
+    The archive's database alias is added for the whole run (tests wrap it in their transaction with
+    `django_db(databases="__all__")`); `several_sources` (tests/sources.py) makes them the dashboard's.
+    """
+    from django.db import connections
+
+    from sessions_ui.schema import agno_connection
+
+    archive_file = tmp_path_factory.mktemp("archive") / "archive.db"
+    default = connections["default"]
+    configs = [
+        {"id": "support", "name": "Support agent", "alias": default.alias, "schema": default_schema(),
+         "session_table": "support_sessions", "runs_table": "support_sessions_runs"},
+        {"id": "archive", "name": "Archive (2.x)", "alias": "agno-archive", "schema": "",
+         "session_table": "agno_sessions", "runs_table": "agno_runs"},
+    ]  # fmt: skip
+    if default.vendor == "postgresql":
+        configs.append(
+            {"id": "lab", "name": "Lab", "alias": default.alias, "schema": "lab",
+             "session_table": "agno_sessions", "runs_table": "agno_runs"}
+        )  # fmt: skip
+    databases = {
+        "default": connections.settings["default"],
+        "agno-archive": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(archive_file)},
+    }
+    connections.settings["agno-archive"] = connections.configure_settings(databases)["agno-archive"]
+    versions = {"support": AGNO_VERSIONS[-1], "archive": AGNO_VERSIONS[0], "lab": AGNO_VERSIONS[-1]}
+    written = {}
+    with django_db_blocker.unblock():
+        for config in configs:
+            if config["alias"] == "agno-archive":
+                url = f"sqlite:///{archive_file}"
+            else:
+                url = agno_db(agno_connection()).url
+            db = AgnoDb(url, config["schema"] or None, config["session_table"], config["runs_table"])
+            with default.cursor() as cursor:
+                if config["schema"] == "lab":
+                    cursor.execute("DROP SCHEMA IF EXISTS lab CASCADE")
+                elif config["alias"] == "default":
+                    for table in (db.runs_table, db.session_table):
+                        qualified = f'"{config["schema"]}"."{table}"' if config["schema"] else f'"{table}"'
+                        cursor.execute(f"DROP TABLE IF EXISTS {qualified}")  # left over by a run with --reuse-db
+            version = versions[config["id"]]
+            prefix = f"{config['id']}-"
+            written[config["id"]] = AgnoWritten(
+                version, db, write_with_agno(version, db, fake_openai_url, "full", prefix)
+            )
+    yield WrittenSources(configs, written)
+    connections["agno-archive"].close()
+    del connections["agno-archive"]
+    del connections.settings["agno-archive"]
+
+
+def default_schema() -> str:
+    from django.conf import settings
+
+    return settings.AGNO_DB_SCHEMA
+
+
+@contextmanager
+def sources_configured(configs: list[dict]) -> Iterator[None]:
+    """The dashboard with these sources after its default one (settings.AGNO_SOURCES[1:]): their models,
+    URLs and permissions, as at a start with a sources file; back to the settings' sources afterwards."""
+    import importlib
+
+    from django.conf import settings
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.cache import cache
+    from django.urls import clear_url_caches
+
+    import config.urls
+    from sessions_ui import sources
+    from sessions_ui.admin import register_sources
+
+    def rebuild(others: list[dict]) -> None:
+        sources.build_sources(others)
+        register_sources()
+        importlib.reload(config.urls)
+        clear_url_caches()
+        cache.clear()
+        ContentType.objects.clear_cache()  # a test's content types roll back with it
+
+    rebuild(configs)
+    sources.create_source_permissions()
+    try:
+        yield
+    finally:
+        rebuild(settings.AGNO_SOURCES[1:])
+
+
+@pytest.fixture
+def several_sources(agno_sources_written) -> Iterator[WrittenSources]:
+    """The dashboard with agno_sources_written's sources (the test needs `django_db(databases="__all__")`)."""
+    with sources_configured(agno_sources_written.configs):
+        yield agno_sources_written

@@ -13,15 +13,15 @@ import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 from django.db.models import TextField
 from django.db.models.functions import Cast, Upper
 from django.db.models.sql import Query
 
-from sessions_ui.models import AgnoSession
 from sessions_ui.queries import searched_texts
 from sessions_ui.schema import quoted_table, table_columns
+from sessions_ui.sources import all_sources, current_source, get_source, using_source
 
 FILTER_COLUMNS = ("user_id", "agent_id", "team_id", "workflow_id")
 ORDER_INDEX = "created_at_session_id"
@@ -43,28 +43,25 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--apply", action="store_true", help="create the missing indexes (default: only print)")
+        parser.add_argument("--source", help="a source id (manage.py agno_sources list); default: the default source")
         parser.add_argument(
             "--database",
-            default=settings.AGNO_DB_ALIAS,
-            help="the connection of the Agno tables (default: %(default)s)",
+            help=f"the connection of the Agno tables (default: the source's, {settings.AGNO_DB_ALIAS} for the default one)",
         )
 
-    def handle(self, *args, apply: bool, database: str, **options):
-        connection = connections[database]
-        table = settings.AGNO_SESSION_TABLE
+    def handle(self, *args, source: str | None, database: str | None, **options):
+        chosen = get_source(source) if source else all_sources()[0]
+        if chosen is None:
+            raise CommandError(f"There is no source {source!r} (known: {', '.join(s.id for s in all_sources())}).")
+        with using_source(chosen):
+            self._handle(connections[database or chosen.alias], **options)
+
+    def _handle(self, connection, *, apply: bool, **options):
+        table = current_source().session_table
         if not table_columns(table, connection):
             self.stderr.write(f"There is no session table {quoted_table(table, connection)}: nothing to index.")
             return
-        indexes = [
-            self._order_index(connection),
-            *(self._filter_index(connection, column) for column in FILTER_COLUMNS),
-        ]
-        extension = None
-        if connection.vendor == "postgresql":
-            extension = self._trigram_extension(connection)
-            if extension:
-                indexes += [self._search_index(connection, name, extension[0]) for name in searched_texts()]
-        self._check(connection, indexes)
+        indexes, extension = self.plan(connection)
         missing = [index for index in indexes if index.state == "missing"]
         self._report(connection, indexes, extension)
         if not apply:
@@ -82,16 +79,31 @@ class Command(BaseCommand):
         if created:
             self._analyze(connection)
 
+    def plan(self, connection) -> tuple[list[Index], tuple[str, bool] | None]:
+        """Every index this command makes, each with its state, and pg_trgm's (schema, installed) on PostgreSQL
+        (None: the server has no pg_trgm, or SQLite). Also what sessions_ui.doctor reports."""
+        indexes = [
+            self._order_index(connection),
+            *(self._filter_index(connection, column) for column in FILTER_COLUMNS),
+        ]
+        extension = None
+        if connection.vendor == "postgresql":
+            extension = self._trigram_extension(connection)
+            if extension:
+                indexes += [self._search_index(connection, name, extension[0]) for name in searched_texts()]
+        self._check(connection, indexes)
+        return indexes, extension
+
     def _order_index(self, connection) -> Index:
         """The list's own order, `created_at DESC, session_id`: a deep page finds its keys in the index alone
         (Agno's index on created_at alone leaves the session_id tie-break to a sort of the whole table)."""
-        name = index_name(settings.AGNO_SESSION_TABLE, ORDER_INDEX)
+        name = index_name(current_source().session_table, ORDER_INDEX)
         quote = connection.ops.quote_name
         return Index(name, self._create(connection, name, f"({quote('created_at')} DESC, {quote('session_id')})"))
 
     def _filter_index(self, connection, column: str) -> Index:
         """`column = value ORDER BY created_at DESC, session_id`: one index range, read in order, one page."""
-        name = index_name(settings.AGNO_SESSION_TABLE, f"{column}_created_at")
+        name = index_name(current_source().session_table, f"{column}_created_at")
         quote = connection.ops.quote_name
         return Index(
             name,
@@ -100,8 +112,8 @@ class Command(BaseCommand):
 
     def _search_index(self, connection, text: str, extension_schema: str) -> Index:
         """A trigram index on exactly the expression the search compares (see queries.searched_texts)."""
-        name = index_name(settings.AGNO_SESSION_TABLE, f"{text}_trgm")
-        query = Query(AgnoSession, alias_cols=False)
+        name = index_name(current_source().session_table, f"{text}_trgm")
+        query = Query(current_source().Session, alias_cols=False)
         compiler = query.get_compiler(connection=connection)
         expression = Upper(Cast(searched_texts()[text], TextField())).resolve_expression(query)
         sql, params = compiler.compile(expression)
@@ -111,7 +123,7 @@ class Command(BaseCommand):
 
     def _create(self, connection, name: str, definition: str) -> str:
         concurrently = " CONCURRENTLY" if connection.vendor == "postgresql" else ""
-        table = quoted_table(settings.AGNO_SESSION_TABLE, connection)
+        table = quoted_table(current_source().session_table, connection)
         return f"CREATE INDEX{concurrently} IF NOT EXISTS {connection.ops.quote_name(name)} ON {table} {definition}"
 
     def _trigram_extension(self, connection) -> tuple[str, bool] | None:
@@ -136,7 +148,7 @@ class Command(BaseCommand):
                     cursor.execute(
                         "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
                         " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = %s AND n.nspname = %s",
-                        [index.name, settings.AGNO_DB_SCHEMA or "public"],
+                        [index.name, current_source().schema or "public"],
                     )
                 else:
                     cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = %s", [index.name])
@@ -145,7 +157,7 @@ class Command(BaseCommand):
                     index.state = "exists" if row[0] else "invalid"
 
     def _report(self, connection, indexes: list[Index], extension: tuple[str, bool] | None) -> None:
-        table = quoted_table(settings.AGNO_SESSION_TABLE, connection)
+        table = quoted_table(current_source().session_table, connection)
         self.stdout.write(f"Indexes for the sessions list on {table} (opt-in; the list works without them):")
         if connection.vendor == "postgresql":
             if extension is None:
@@ -178,7 +190,7 @@ class Command(BaseCommand):
 
     def _analyze(self, connection) -> None:
         """Statistics for the new expression indexes, so the planner can estimate how many rows a search matches."""
-        self._execute(connection, f"ANALYZE {quoted_table(settings.AGNO_SESSION_TABLE, connection)}")
+        self._execute(connection, f"ANALYZE {quoted_table(current_source().session_table, connection)}")
 
 
 def index_name(table: str, suffix: str) -> str:
