@@ -301,3 +301,75 @@ def test_offloaded_tool_results_are_marked_and_their_full_text_is_reachable(fake
     assert len(download["html"]) == entry["full_results"]["fetch_report"] == by_tool["fetch_report"]["size_bytes"]
     assert download["html"].startswith("line 0000 of report") and download["html"].endswith("x" * 40)
     assert shown["missing"] == 404
+
+
+SHOW_STATES = """
+from urllib.parse import quote
+sessions = {sessions!r}
+htmx = {{"HX-Request": "true"}}
+shown = {{"list": page(client.get("/sessions/"))}}
+for session_id, run_ids in sessions.items():
+    base = "/sessions/" + quote(session_id, safe="") + "/"
+    shown[session_id] = {{
+        "detail": page(client.get(base)),
+        "runs": {{r: page(client.get(base + "runs/" + quote(r, safe="") + "/", headers=htmx)) for r in run_ids}},
+    }}
+print(json.dumps(shown))
+"""
+
+
+def run_line(html: str, run_id: str) -> str:
+    """The collapsed timeline entry of one run: its summary line."""
+    return html.split(f'id="run-{run_id}"', 1)[1].split("</summary>", 1)[0]
+
+
+def test_paused_cancelled_regenerated_and_forked_runs_show_what_they_are(fake_openai_url, fresh_database):
+    manifest = write_with_agno31(agno_database(fresh_database), fake_openai_url, "states", "s-")
+    entries = {entry["session_id"]: entry for entry in manifest["sessions"]}
+    states = entries["s-states"]
+    [forked] = [entry for entry in manifest["sessions"] if entry.get("forked_from")]
+    runs = {run["purpose"]: run for run in states["runs"]}
+    sessions = {session_id: [run["run_id"] for run in entry["runs"]] for session_id, entry in entries.items()}
+
+    shown = run_dashboard(fresh_database, SHOW_STATES.format(sessions=sessions))
+
+    detail = shown["s-states"]["detail"]["html"]
+    statuses = [run["status"] for run in states["runs"]]
+    assert statuses == ["COMPLETED", "PAUSED", "PAUSED", "CANCELLED", "ERROR", "REGENERATED", "COMPLETED", "COMPLETED"]
+    regenerated = runs["regenerated: superseded by the next run"]["run_id"]
+    regeneration = runs["regeneration of the regenerated run"]
+    fork = runs["fork of the first run"]
+    assert regeneration["regenerated_from"] == regenerated and fork["forked_from_run_id"] == runs["completed"]["run_id"]
+
+    assert 'class="run agent superseded"' in detail.split(f'id="run-{regenerated}"', 1)[0].rsplit("<details", 1)[1]
+    assert ">superseded</span>" in run_line(detail, regenerated)
+    assert f'?run={regenerated}#run-{regenerated}" title="This run regenerates an earlier one">regenerates' in (
+        run_line(detail, regeneration["run_id"])
+    )
+    first = runs["completed"]["run_id"]
+    assert f'?run={first}#run-{first}" title="This run forks an earlier one">fork</a>' in run_line(
+        detail, fork["run_id"]
+    )
+    for purpose, badge in (("cancelled by agno's cancel_run from inside a tool", "cancelled"), (
+            "error: the model answered HTTP 500", "error"), ("paused: waits for a confirmation", "paused")):  # fmt: skip
+        assert f'<span class="badge {badge}">{badge}</span>' in run_line(detail, runs[purpose]["run_id"])
+
+    bodies = shown["s-states"]["runs"]
+    confirmation = bodies[runs["paused: waits for a confirmation"]["run_id"]]["html"]
+    assert "<dt>Waits for</dt><dd>confirmation of delete_records</dd>" in confirmation
+    approval = bodies[runs["paused: waits for an approval (agno_approvals row)"]["run_id"]]["html"]
+    assert "<dt>Waits for</dt><dd>confirmation of refund_order (an approval in agno_approvals)</dd>" in approval
+    assert "Waits for" not in bodies[first]["html"]
+    assert "(superseded by its regeneration)" in bodies[regenerated]["html"]
+
+    copy = shown[forked["session_id"]]["detail"]["html"]
+    for run in forked["runs"]:
+        assert 'href="/sessions/s-states/" title="Copied by fork_session() from session s-states">forked session' in (
+            run_line(copy, run["run_id"])
+        )
+
+    # The list's run count agrees with the detail page: the superseded run is counted once, like any other.
+    row = shown["list"]["html"].split('href="/sessions/s-states/"', 1)[1].split("</tr>", 1)[0]
+    [cell] = re.findall(r'<td class="col-runs num">(.*?)</td>', row, flags=re.S)
+    assert re.sub(r"<[^>]+>", "", cell).strip() == "8"
+    assert '<h2>Runs <span class="muted">8</span></h2>' in detail

@@ -189,6 +189,44 @@ class Run:
         return self.status.upper() == "ERROR" or any(tool.error for tool in self.tools)
 
     @property
+    def superseded(self) -> bool:
+        """Agno regenerated this run (RunStatus.regenerated): its history skips it, the regeneration replaces it."""
+        return self.status.upper() == "REGENERATED"
+
+    @property
+    def regenerated_from(self) -> str:
+        """The run this one regenerates (agno 3.1's continue_run(regenerate=True)), "" for none."""
+        return as_text(self.data.get("regenerated_from"))
+
+    @property
+    def forked_from_run_id(self) -> str:
+        """The run this one forks (continue_run(fork=True); a regeneration is also a fork of its run)."""
+        return as_text(self.data.get("forked_from_run_id"))
+
+    @property
+    def forked_from_session_id(self) -> str:
+        """The session this run was copied from by agno 3.1's fork_session()."""
+        return as_text(self.data.get("forked_from_session_id"))
+
+    @property
+    def waits_for(self) -> list[str]:
+        """What a paused run waits for: one line per unresolved requirement (agno/run/requirement.py)."""
+        if self.status.upper() != "PAUSED":
+            return []
+        waiting = []
+        for requirement in as_list(self.data.get("requirements")):
+            tool = as_dict(as_dict(requirement).get("tool_execution"))
+            name = as_text(tool.get("tool_name")) or "a tool"
+            if tool.get("requires_confirmation") and tool.get("confirmed") is None:
+                approval = " (an approval in agno_approvals)" if as_text(tool.get("approval_id")) else ""
+                waiting.append(f"confirmation of {name}{approval}")
+            if tool.get("requires_user_input") and tool.get("answered") is not True:
+                waiting.append(f"user input for {name}")
+            if tool.get("external_execution_required") and tool.get("result") is None:
+                waiting.append(f"the result of {name}, run outside agno")
+        return waiting
+
+    @property
     def raw_json(self) -> str:
         return self.malformed.raw if self.malformed else pretty_json(self.data)
 
