@@ -14,7 +14,7 @@ from django.db import OperationalError
 from sessions_ui.sources import current_source
 
 # Keep in step with the `<session_id>/<suffix>/` routes in urls.py.
-ROUTE_SUFFIXES = ("edit", "delete", "export", "runs", "preview")
+ROUTE_SUFFIXES = ("edit", "delete", "export", "runs", "preview", "transcripts")
 # Pages of the app itself always win over a session of that name (the bulk delete is a POST).
 LITERAL_ROUTES = ("delete", "audit")
 

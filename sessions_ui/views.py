@@ -342,6 +342,9 @@ def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         "expanded": expanded,
         "malformed_runs": timeline.malformed,
         **_compactions_context(session_id, request.GET.get("compaction", "")),
+        "transcripts": queries.session_transcripts(session_id),
+        # ?transcripts=open shows their entries opened: the link without JavaScript.
+        "transcript_entries": queries.transcript_entries(session_id) if request.GET.get("transcripts") else None,
     }
     return render(request, "sessions_ui/detail.html", context)
 
@@ -396,6 +399,21 @@ def session_compaction(request: HtmxHttpRequest, session_id: str, compaction_id:
     if record is None:
         raise Http404(f"Session “{session_id}” has no compaction record “{compaction_id}”.")
     return render(request, "sessions_ui/compaction_body.html", {"compaction": record})
+
+
+@dashboard_view()
+@vary_on_headers("HX-Request")
+def session_transcripts(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
+    """The entries of the session's external-agent transcripts, loaded when their section is opened."""
+    if not request.htmx:
+        return redirect(f"{reverse('sessions_ui:detail', args=[session_id])}?transcripts=open#transcripts")
+    if not current_source().Session.objects.filter(pk=session_id).exists():
+        raise Http404(f"There is no session “{session_id}”.")
+    context = {
+        "transcript_entries": queries.transcript_entries(session_id),
+        "shown": queries.records.TRANSCRIPT_ENTRIES_SHOWN,
+    }
+    return render(request, "sessions_ui/transcripts.html", context)
 
 
 @dashboard_view()

@@ -373,3 +373,44 @@ def test_paused_cancelled_regenerated_and_forked_runs_show_what_they_are(fake_op
     [cell] = re.findall(r'<td class="col-runs num">(.*?)</td>', row, flags=re.S)
     assert re.sub(r"<[^>]+>", "", cell).strip() == "8"
     assert '<h2>Runs <span class="muted">8</span></h2>' in detail
+
+
+SHOW_TRANSCRIPTS = """
+from urllib.parse import quote
+base = "/sessions/" + quote({session_id!r}, safe="") + "/"
+print(json.dumps({{
+    "detail": page(client.get(base)),
+    "opened": page(client.get(base + "transcripts/", headers={{"HX-Request": "true"}})),
+    "linked": page(client.get(base, {{"transcripts": "open"}})),
+    "plain": page(client.get("/sessions/" + quote({plain!r}, safe="") + "/")),
+}}))
+"""
+
+
+def test_external_agent_transcripts_open_from_the_detail_page(fake_openai_url, fresh_database):
+    database = agno_database(fresh_database)
+    [entry] = write_with_agno31(database, fake_openai_url, "transcripts", "t-")["sessions"]
+    [plain] = write_with_agno31(database, fake_openai_url, "custom-table", "p-", "agno_sessions")["sessions"][1:]
+    external = entry["transcript"]["session_id"]
+    assert entry["counts"]["transcripts"] == 3  # main: 2 entries (a repeated uuid ignored), a subagent's: 1
+
+    shown = run_dashboard(
+        fresh_database, SHOW_TRANSCRIPTS.format(session_id=entry["session_id"], plain=plain["session_id"])
+    )
+
+    section = shown["detail"]["html"].split('id="transcripts"', 1)[1].split('id="runs"', 1)[0]
+    assert f'claude-agent-sdk <code>{external}</code> <span class="muted">· 2 entries</span>' in section
+    assert (
+        f'<code>{external}</code> <span class="muted">subagents/agent-1</span> <span class="muted">· 1 entry</span>'
+        in (section)
+    )
+    assert "Look up the forecast" not in section  # loaded when opened
+    opened = shown["opened"]["html"]
+    assert (
+        opened.index("Weather in Lisbon?")
+        < opened.index("Sunny, 21 degrees in Lisbon")
+        < opened.index("Look up the forecast")
+    )
+    assert '<span class="msg-role">assistant</span>' in opened
+    assert "Look up the forecast" in shown["linked"]["html"].split('id="transcripts"', 1)[1].split('id="runs"', 1)[0]
+    assert 'id="transcripts"' not in shown["plain"]["html"]

@@ -302,6 +302,7 @@ ODD_IDS = [
     "x/runs/y",
     "x/compactions/y",
     "x/tool-results/y",
+    "x/transcripts",
     "x/preview",
     "users/ada",
     "multi\nline",

@@ -1,4 +1,4 @@
-"""What Agno 3.1's records around a session mean: compaction records and offloaded tool results.
+"""What Agno 3.1's records around a session mean: compaction records, offloaded tool results, transcripts.
 
 The columns are typed (agno/db/*/schemas.py, COMPACTIONS_TABLE_SCHEMA), but SQLite stores whatever it
 is given: every value is read as the other decoders read theirs, never raising.
@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sessions_ui.agno.values import as_int, as_text, epoch_to_datetime
+from sessions_ui.agno.values import (
+    Malformed,
+    as_dict,
+    as_int,
+    as_text,
+    decode_json,
+    epoch_to_datetime,
+    pretty_json,
+    text_of,
+)
 
 # The columns of a compaction record the detail page lists; the summary and the archive are read when opened.
 COMPACTION_COLUMNS = ("compaction_id", "run_id", "messages_compacted", "tokens_before", "tokens_after", "created_at")
@@ -125,4 +134,42 @@ def decode_tool_result(row: dict[str, Any]) -> ToolResult:
         line_count=as_int(row.get("line_count")),
         content=content if isinstance(content, str) else None,
         content_length=as_int(row.get("content_length")),
+    )
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """One external agent's transcript of the session (agno_transcripts: agno/db/transcripts.py), not its entries."""
+
+    framework: str  # e.g. "claude-agent-sdk"
+    project_key: str
+    session_id: str  # the external agent's own session id
+    subpath: str  # "" for the main transcript, e.g. "subagents/agent-1" for a subagent's
+    entries: int | None
+
+
+@dataclass(frozen=True)
+class TranscriptEntry:
+    """One line of an external transcript: the SDK's own JSON entry, read for what it says."""
+
+    position: int | None
+    kind: str  # the entry's "type": user, assistant, system, ...
+    role: str
+    text: str
+    raw: str  # the entry as stored, readable
+    malformed: str = ""
+
+
+def decode_transcript_entry(position: Any, stored: Any) -> TranscriptEntry:
+    entry = decode_json(stored)
+    if isinstance(entry, Malformed) or not isinstance(entry, dict):
+        raw = entry.raw if isinstance(entry, Malformed) else pretty_json(entry)
+        return TranscriptEntry(as_int(position), "", "", "", raw, malformed="not a JSON object")
+    message = as_dict(entry.get("message"))
+    return TranscriptEntry(
+        position=as_int(position),
+        kind=as_text(entry.get("type")),
+        role=as_text(message.get("role")),
+        text=text_of(message.get("content")),
+        raw=pretty_json(entry),
     )

@@ -14,6 +14,8 @@ from sessions_ui.sources import current_source
 
 # The start of a compaction's archive that the detail page shows (an archive holds whole tool results).
 ARCHIVE_SHOWN = 200_000
+# The entries of a session's external transcripts that the detail page shows, when opened.
+TRANSCRIPT_ENTRIES_SHOWN = 500
 # The start of an offloaded tool result that the detail page shows (Agno stores up to 8 MB of one).
 RESULT_SHOWN = 64_000
 
@@ -118,3 +120,43 @@ def tool_result(session_id: str, result_id: str, *, shown: int | None = RESULT_S
         [*params, session_id, result_id],
     )
     return agno.decode_tool_result(rows[0]) if rows else None
+
+
+def session_transcripts(session_id: str) -> list[agno.Transcript]:
+    """The external-agent transcripts of an Agno session (by agno_session_id), with their entry counts."""
+    table = _companion("transcripts")
+    if table is None:
+        return []
+    rows = _rows(
+        f"SELECT framework, project_key, session_id, subpath, count(*) AS entries FROM {table.table}"
+        " WHERE agno_session_id = %s GROUP BY framework, project_key, session_id, subpath"
+        " ORDER BY framework, project_key, session_id, subpath",
+        [session_id],
+    )
+    return [
+        agno.Transcript(
+            *(agno.as_text(row[key]) for key in ("framework", "project_key", "session_id", "subpath")),
+            entries=agno.as_int(row["entries"]),
+        )
+        for row in rows
+    ]
+
+
+def transcript_entries(session_id: str) -> list[tuple[agno.Transcript, list[agno.TranscriptEntry]]]:
+    """The first TRANSCRIPT_ENTRIES_SHOWN entries of each external transcript of the session, in their order."""
+    table = _companion("transcripts")
+    if table is None:
+        return []
+    rows = _rows(
+        "SELECT framework, project_key, session_id, subpath, position, entry FROM (SELECT *, ROW_NUMBER() OVER"
+        " (PARTITION BY framework, project_key, session_id, subpath ORDER BY position) AS number"
+        f" FROM {table.table} WHERE agno_session_id = %s) AS numbered WHERE number <= %s"
+        " ORDER BY framework, project_key, session_id, subpath, position",
+        [session_id, TRANSCRIPT_ENTRIES_SHOWN],
+    )
+    entries: dict[tuple, list[agno.TranscriptEntry]] = {}
+    for row in rows:
+        key = tuple(agno.as_text(row[name]) for name in ("framework", "project_key", "session_id", "subpath"))
+        entries.setdefault(key, []).append(agno.decode_transcript_entry(row["position"], row["entry"]))
+    counts = {(t.framework, t.project_key, t.session_id, t.subpath): t for t in session_transcripts(session_id)}
+    return [(counts[key], shown) for key, shown in entries.items() if key in counts]
