@@ -414,3 +414,38 @@ def test_external_agent_transcripts_open_from_the_detail_page(fake_openai_url, f
     assert '<span class="msg-role">assistant</span>' in opened
     assert "Look up the forecast" in shown["linked"]["html"].split('id="transcripts"', 1)[1].split('id="runs"', 1)[0]
     assert 'id="transcripts"' not in shown["plain"]["html"]
+
+
+EXPORT = """
+from urllib.parse import quote
+response = client.get("/sessions/" + quote({session_id!r}, safe="") + "/export/")
+print(json.dumps({{"status": response.status_code, "exported": json.loads(response.content)}}))
+"""
+
+
+def test_export_carries_agnos_other_records_of_the_session(fake_openai_url, fresh_database):
+    database = agno_database(fresh_database)
+    twin = write_with_agno31(database, fake_openai_url, "twins", "e-")["sessions"][0]
+    records = twin["records"]
+
+    shown = run_dashboard(fresh_database, EXPORT.format(session_id=twin["session_id"]))
+
+    assert shown["status"] == 200
+    exported = shown["exported"]
+    assert [run["run_id"] for run in exported["runs"]] == [run["run_id"] for run in twin["runs"]]
+    kept = exported["agno_records"]
+    assert sorted(kept) == ["compactions", "tool_results", "transcripts"]
+    [compaction] = kept["compactions"]
+    assert compaction["compaction_id"] == records["compactions"][0]["compaction_id"]
+    assert compaction["summary"] and "Weather in Lisbon?" in compaction["archived_messages"]
+    [result] = kept["tool_results"]
+    [index] = records["tool_results"]
+    assert (result["result_id"], result["namespace"], result["path"]) == (
+        index["result_id"],
+        index["namespace"],
+        index["path"],
+    )
+    assert len(result["payload"]) == index["size_bytes"] and result["payload"].startswith("line 0000 of report")
+    [entry] = kept["transcripts"]
+    assert entry["session_id"] == twin["transcript"]["session_id"] and entry["agno_session_id"] == twin["session_id"]
+    assert json.loads(entry["entry"])["message"]["content"] == "Hello"

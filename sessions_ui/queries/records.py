@@ -160,3 +160,24 @@ def transcript_entries(session_id: str) -> list[tuple[agno.Transcript, list[agno
         entries.setdefault(key, []).append(agno.decode_transcript_entry(row["position"], row["entry"]))
     counts = {(t.framework, t.project_key, t.session_id, t.subpath): t for t in session_transcripts(session_id)}
     return [(counts[key], shown) for key, shown in entries.items() if key in counts]
+
+
+def session_records(session_id: str) -> dict[str, list[dict]]:
+    """Agno's other records of a session, each row as stored (every column), by kind: what the export carries.
+
+    An offloaded tool result's row carries its payload under "payload" (None when the payload is not in
+    this database). Only the kinds whose table exists are keys.
+    """
+    records: dict[str, list[dict]] = {}
+    for table in companions():
+        order = "position" if table.kind == "transcripts" else "created_at"
+        if table.kind == "tool_results" and has_payload_table():
+            payload = (
+                f"(SELECT p.content FROM {current_source().quoted_payloads} AS p"
+                " WHERE p.namespace = r.namespace AND p.path = r.path ORDER BY p.user_id LIMIT 1)"
+            )
+            sql = f"SELECT r.*, {payload} AS payload FROM {table.table} AS r WHERE r.session_id = %s ORDER BY r.created_at"
+        else:
+            sql = f"SELECT * FROM {table.table} WHERE {table.session_column} = %s ORDER BY {order}"
+        records[table.kind] = _rows(sql, [session_id])
+    return records
