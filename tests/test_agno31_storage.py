@@ -195,7 +195,7 @@ def test_dashboard_deletes_exactly_what_agnos_own_delete_does(bulk, session_tabl
 
 SHOW_COMPACTIONS = """
 from urllib.parse import quote
-sessions = {sessions!r}
+sessions, run_ids = {sessions!r}, {run_ids!r}
 shown = {{}}
 for session_id, compaction_ids in sessions.items():
     base = "/sessions/" + quote(session_id, safe="") + "/"
@@ -205,6 +205,8 @@ for session_id, compaction_ids in sessions.items():
                    for c in compaction_ids}},
         "redirect": client.get(base + "compactions/" + quote(compaction_ids[0], safe="") + "/")["Location"],
         "linked": page(client.get(base, {{"compaction": compaction_ids[0]}})),
+        "runs": {{r: page(client.get(base + "runs/" + quote(r, safe="") + "/", headers={{"HX-Request": "true"}}))
+                 for r in run_ids[session_id]}},
     }}
 print(json.dumps(shown))
 """
@@ -220,7 +222,8 @@ def test_compaction_records_are_listed_and_open_to_their_summary_and_archive(fak
     assert [len(records[key]) for key in ("k-compact-manual", "k-compact-auto")] == [1, 2]
     sessions = {session_id: [record["compaction_id"] for record in found] for session_id, found in records.items()}
 
-    shown = run_dashboard(fresh_database, SHOW_COMPACTIONS.format(sessions=sessions))
+    run_ids = {entry["session_id"]: [run["run_id"] for run in entry["runs"]] for entry in manifest["sessions"]}
+    shown = run_dashboard(fresh_database, SHOW_COMPACTIONS.format(sessions=sessions, run_ids=run_ids))
 
     manual = shown["k-compact-manual"]
     assert manual["detail"]["status"] == 200
@@ -247,6 +250,17 @@ def test_compaction_records_are_listed_and_open_to_their_summary_and_archive(fak
         assert ">compacted</span>" in entry
     assert html.count(">compacted</span>") == 2
     assert html.count("during a run</a>") == 2
+    # store_history_messages=True: each run repeats earlier context, flagged from_history: shown folded.
+    [auto_entry] = [entry for entry in manifest["sessions"] if entry["session_id"] == "k-compact-auto"]
+    replayed = [run for run in auto_entry["runs"] if run["from_history_messages"]]
+    assert replayed
+    for run in replayed:
+        body = auto["runs"][run["run_id"]]["html"]
+        count = run["from_history_messages"]
+        assert (
+            f'<details class="block history"><summary>{count} message{"s" if count != 1 else ""} from earlier runs'
+            in body
+        )
 
 
 SHOW_OFFLOADED = """
