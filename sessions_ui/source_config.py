@@ -44,6 +44,7 @@ class SourceSpec:
     session_table: str
     runs_table: str
 
+
 # agno 3.1.10's records around a session: BaseDb.__init__ (agno/db/base.py) names these tables the
 # same whatever session_table is, and takes no argument for them. Each is created the first time
 # Agno needs it, in the session table's schema.

@@ -419,6 +419,9 @@ def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         "expanded": expanded,
         "malformed_runs": timeline.malformed,
         **_compactions_context(session_id, request.GET.get("compaction", "")),
+        "transcripts": queries.session_transcripts(session_id),
+        # ?transcripts=open shows their entries opened: the link without JavaScript.
+        "transcript_entries": queries.transcript_entries(session_id) if request.GET.get("transcripts") else None,
     }
     return render(request, "sessions_ui/detail.html", context)
 
@@ -473,6 +476,41 @@ def session_compaction(request: HtmxHttpRequest, session_id: str, compaction_id:
     if record is None:
         raise Http404(f"Session “{session_id}” has no compaction record “{compaction_id}”.")
     return render(request, "sessions_ui/compaction_body.html", {"compaction": record})
+
+
+@dashboard_view()
+@vary_on_headers("HX-Request")
+def session_transcripts(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
+    """The entries of the session's external-agent transcripts, loaded when their section is opened."""
+    if not request.htmx:
+        return redirect(f"{reverse('sessions_ui:detail', args=[session_id])}?transcripts=open#transcripts")
+    if not current_source().Session.objects.filter(pk=session_id).exists():
+        raise Http404(f"There is no session “{session_id}”.")
+    context = {
+        "transcript_entries": queries.transcript_entries(session_id),
+        "shown": queries.records.TRANSCRIPT_ENTRIES_SHOWN,
+    }
+    return render(request, "sessions_ui/transcripts.html", context)
+
+
+@dashboard_view()
+@vary_on_headers("HX-Request")
+def session_tool_result(request: HtmxHttpRequest, session_id: str, result_id: str) -> HttpResponse:
+    """An offloaded tool result: its start in place (htmx), or the whole payload as a download."""
+    result = queries.tool_result(session_id, result_id, shown=queries.records.RESULT_SHOWN if request.htmx else None)
+    if result is None:
+        raise Http404(f"Session “{session_id}” has no offloaded tool result “{result_id}”.")
+    if request.htmx:
+        return render(request, "sessions_ui/tool_result.html", {"session_id": session_id, "result": result})
+    if result.content is None:
+        raise Http404(f"The payload of “{result_id}” is not in this database (Agno may keep it in another filesystem).")
+    json_result = result.content_type == "json"
+    response = HttpResponse(
+        result.content, content_type=f"{'application/json' if json_result else 'text/plain'}; charset=utf-8"
+    )
+    filename = re.sub(r"[^\w.-]+", "_", f"{result.tool_name}-{result_id}").strip("._")[:100] or "result"
+    response["Content-Disposition"] = content_disposition_header(True, f"{filename}.{'json' if json_result else 'txt'}")
+    return response
 
 
 @dashboard_view()

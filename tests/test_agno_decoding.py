@@ -321,3 +321,15 @@ def test_summary_topics_and_component_fields_that_are_not_text():
     )
     assert (component.name, component.model_id, component.model_provider) == ("", "", "")
     assert agno.decode_component("agent", "a1", json.dumps({"name": 7, "model": "gpt-4o"})).model_id == "gpt-4o"
+
+
+def test_offload_envelopes_as_agno_3_1_writes_them():
+    stored = '<result id="res_f1be514bc3" tool="fetch_report" lines="400" size="26.2KB">\nline 0000\n</result>\n'
+    assert agno.offloaded(stored) == agno.Offloaded("res_f1be514bc3", 400, "26.2KB")
+    refused = '<result tool="fetch" lines="9" size="9.1MB" stored="false" reason="quota exceeded">\nhead\n</result>'
+    assert agno.offloaded(refused) == agno.Offloaded("", 9, "9.1MB", refused="quota exceeded")
+    for text in ("Sunny", '<result tool="x" lines="1" size="1B">\nno id, not refused', "<result id=x>", ""):
+        assert agno.offloaded(text) is None, text
+    tool = agno.decode_tool_execution({"tool_name": "fetch_report", "result": stored})
+    assert tool.offloaded.result_id == "res_f1be514bc3"
+    assert agno.decode_tool_execution({"tool_name": "t", "result": {"not": "text"}}).offloaded is None

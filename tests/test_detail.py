@@ -301,6 +301,8 @@ ODD_IDS = [
     "x/runs",
     "x/runs/y",
     "x/compactions/y",
+    "x/tool-results/y",
+    "x/transcripts",
     "x/preview",
     "users/ada",
     "multi\nline",
@@ -334,6 +336,7 @@ def test_route_suffixes_win_when_both_readings_name_sessions():
     assert resolve(reverse("sessions_ui:export", args=["x/edit"])).url_name == "export"
     assert resolve("/sessions/nope/runs/r1/").url_name == "run"
     assert resolve("/sessions/nope/compactions/c1/").url_name == "compaction"
+    assert resolve("/sessions/nope/tool-results/res_1/").url_name == "tool_result"
     assert resolve("/sessions/delete/").url_name == "bulk_delete"
 
 
@@ -642,3 +645,26 @@ def test_without_a_compactions_table_the_detail_page_has_no_compactions(viewer_c
     html = detail(viewer_client, "plain").content.decode()
     assert 'id="compactions"' not in html and "compacted" not in html
     assert viewer_client.get(reverse("sessions_ui:compaction", args=["plain", "x"]), **HTMX).status_code == 404
+
+
+def test_a_malformed_transcript_entry_is_marked_in_place(viewer_client):
+    create_session(session_id="external", runs=[make_agent_run("external")], session_data={"session_state": {}})
+    table = quoted_table("agno_transcripts")
+    with agno_connection().cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {table} (framework VARCHAR NOT NULL, project_key VARCHAR NOT NULL, session_id VARCHAR NOT NULL,"
+            " subpath VARCHAR NOT NULL, position BIGINT NOT NULL, entry_uuid VARCHAR, entry VARCHAR NOT NULL,"
+            " agno_session_id VARCHAR NOT NULL, created_at BIGINT NOT NULL,"
+            " PRIMARY KEY (framework, project_key, session_id, subpath, position))"
+        )
+        for position, entry in ((1, '{"type": "user", "message": {"role": "user", "content": "Hi <b>there</b>"}}'),
+                                (2, "{not json")):  # fmt: skip
+            cursor.execute(
+                f"INSERT INTO {table} VALUES ('claude-agent-sdk', 'p', 'sdk-1', '', %s, NULL, %s, 'external', 1)",
+                [position, entry],
+            )
+    html = detail(viewer_client, "external").content.decode()
+    assert "claude-agent-sdk <code>sdk-1</code>" in html and "2 entries" in html
+    opened = viewer_client.get(reverse("sessions_ui:transcripts", args=["external"]), **HTMX).content.decode()
+    assert "Hi &lt;b&gt;there&lt;/b&gt;" in opened
+    assert '<span class="malformed" title="not a JSON object">malformed</span>' in opened and "{not json" in opened

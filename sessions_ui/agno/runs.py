@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sessions_ui.agno.metrics import Metrics, decode_metrics
+from sessions_ui.agno.records import Offloaded, offloaded
 from sessions_ui.agno.values import (
     SESSION_TYPES,
     Malformed,
@@ -38,6 +39,10 @@ class ToolCall:
     @property
     def result_text(self) -> str:
         return text_of(self.result)
+
+    @property
+    def offloaded(self) -> Offloaded | None:
+        return offloaded(self.result) if isinstance(self.result, str) else None
 
 
 def decode_tool_execution(value: Any) -> ToolCall:
@@ -83,6 +88,10 @@ class Message:
     created_at: datetime | None
     metrics: Metrics
     media: list[str]
+
+    @property
+    def offloaded(self) -> Offloaded | None:
+        return offloaded(self.content) if self.role == "tool" else None
 
 
 MEDIA_KEYS = ("images", "videos", "audio", "files")
@@ -178,6 +187,44 @@ class Run:
     @property
     def is_error(self) -> bool:
         return self.status.upper() == "ERROR" or any(tool.error for tool in self.tools)
+
+    @property
+    def superseded(self) -> bool:
+        """Agno regenerated this run (RunStatus.regenerated): its history skips it, the regeneration replaces it."""
+        return self.status.upper() == "REGENERATED"
+
+    @property
+    def regenerated_from(self) -> str:
+        """The run this one regenerates (agno 3.1's continue_run(regenerate=True)), "" for none."""
+        return as_text(self.data.get("regenerated_from"))
+
+    @property
+    def forked_from_run_id(self) -> str:
+        """The run this one forks (continue_run(fork=True); a regeneration is also a fork of its run)."""
+        return as_text(self.data.get("forked_from_run_id"))
+
+    @property
+    def forked_from_session_id(self) -> str:
+        """The session this run was copied from by agno 3.1's fork_session()."""
+        return as_text(self.data.get("forked_from_session_id"))
+
+    @property
+    def waits_for(self) -> list[str]:
+        """What a paused run waits for: one line per unresolved requirement (agno/run/requirement.py)."""
+        if self.status.upper() != "PAUSED":
+            return []
+        waiting = []
+        for requirement in as_list(self.data.get("requirements")):
+            tool = as_dict(as_dict(requirement).get("tool_execution"))
+            name = as_text(tool.get("tool_name")) or "a tool"
+            if tool.get("requires_confirmation") and tool.get("confirmed") is None:
+                approval = " (an approval in agno_approvals)" if as_text(tool.get("approval_id")) else ""
+                waiting.append(f"confirmation of {name}{approval}")
+            if tool.get("requires_user_input") and tool.get("answered") is not True:
+                waiting.append(f"user input for {name}")
+            if tool.get("external_execution_required") and tool.get("result") is None:
+                waiting.append(f"the result of {name}, run outside agno")
+        return waiting
 
     @property
     def raw_json(self) -> str:

@@ -21,7 +21,15 @@ from sessions_ui.queries.pages import (
     searched_texts,
 )
 from sessions_ui.queries.positions import Position
-from sessions_ui.queries.records import compaction, record_counts, records_by_session, session_compactions
+from sessions_ui.queries.records import (
+    compaction,
+    record_counts,
+    records_by_session,
+    session_compactions,
+    session_transcripts,
+    tool_result,
+    transcript_entries,
+)
 from sessions_ui.queries.runs import (
     RunStats,
     inline_runs,
@@ -40,5 +48,5 @@ __all__ = [
     "UserTotals", "cached_filter_choices", "compaction", "count_inline_runs", "counted_page", "filter_choices",
     "inline_runs", "list_page", "list_total", "order_by_sort", "page_runs", "preview_runs", "record_counts",
     "records_by_session", "run_rows", "run_timeline", "run_total", "searched_texts", "session_compactions",
-    "session_export", "user_totals",
+    "session_export", "session_transcripts", "tool_result", "transcript_entries", "user_totals",
 ]  # fmt: skip

@@ -14,6 +14,7 @@ from django.db.models.expressions import RawSQL
 
 from sessions_ui import agno
 from sessions_ui.models import RunColumns
+from sessions_ui.queries.records import session_records
 from sessions_ui.queries.sql_json import (
     TOP_LEVEL_RUN_ROW,
     inline_run_elements,
@@ -210,4 +211,9 @@ def session_export(session_id: str) -> dict | None:
     columns = current_source().Session.objects.filter(pk=session_id).values(*fields).first()
     if columns is None:
         return None
-    return agno.export_session(columns, inline_runs(session_id), run_rows(session_id))
+    exported = agno.export_session(columns, inline_runs(session_id), run_rows(session_id))
+    records = session_records(session_id)
+    if records:
+        # Agno 3.1's other records of the session (what its delete_session removes with it), rows as stored.
+        exported["agno_records"] = records
+    return exported

@@ -188,7 +188,10 @@ def jsonb_epoch_seconds(value: str) -> str:
     return f"COALESCE(CASE WHEN {number} > 1e11 THEN {number} / 1000 ELSE {number} END, 0)"
 
 
-PREVIEW_KEYS = ("run_id", "parent_run_id", "status", "agent_name", "team_name", "workflow_name", "model", "created_at")
+PREVIEW_KEYS = (
+    "run_id", "parent_run_id", "status", "agent_name", "team_name", "workflow_name", "model", "created_at",
+    "regenerated_from", "forked_from_run_id", "forked_from_session_id",
+)  # fmt: skip
 
 
 def run_preview_sql(data: str, *, embedded: bool = True) -> str:
