@@ -1,0 +1,269 @@
+"""A run's trace: the spans agno 3.1.10's tracing records (agno_traces, agno_spans), shown as a waterfall.
+
+The contract half lets the real agno 3.1.10 with openinference-instrumentation-agno trace an agent, a
+team and a workflow run into the test database (tests/agno/write_agno31.py, scenario `traces`); the
+rest writes odd rows by hand: hostile attributes, a missing parent, clock skew, malformed JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+
+import pytest
+from django.urls import reverse
+
+from sessions_ui import queries, sources
+from sessions_ui.schema import agno_connection, forget_layout, quoted_table
+from tests.agno import agno_db, use_agno_tables, write_with_agno31
+from tests.factories import create_session, make_agent_run
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+SESSION_TABLE, RUNS_TABLE = "traced_sessions", "traced_sessions_runs"
+TRACE_TABLES = ("agno_spans", "agno_traces")  # agno's names (BaseDb.__init__), spans first: their foreign key
+
+
+def drop(*tables: str) -> None:
+    with agno_connection().cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"DROP TABLE IF EXISTS {quoted_table(table)}")
+
+
+@pytest.fixture(scope="module")
+def traced(django_db_setup, django_db_blocker, fake_openai_url) -> Iterator[dict]:
+    """agno 3.1.10 traces an agent, a team and a workflow run; the manifest's sessions by id suffix."""
+    with django_db_blocker.unblock():
+        drop(*TRACE_TABLES, RUNS_TABLE, SESSION_TABLE)  # left over by a run with --reuse-db
+        manifest = write_with_agno31(
+            agno_db(session_table=SESSION_TABLE, runs_table=RUNS_TABLE), fake_openai_url, "traces", "tr-"
+        )
+        assert (manifest["tables"]["traces"], manifest["tables"]["spans"]) == ("agno_traces", "agno_spans")
+        yield {entry["session_id"].removeprefix("tr-traced-"): entry for entry in manifest["sessions"]}
+        drop(*TRACE_TABLES, RUNS_TABLE, SESSION_TABLE)
+
+
+@pytest.fixture
+def traced_tables(traced, db) -> Iterator[dict]:
+    with use_agno_tables(SESSION_TABLE, RUNS_TABLE):
+        yield traced
+
+
+def stored_spans(trace_id: str) -> dict[str, str | None]:
+    """agno's own span rows of one trace: span id -> parent span id."""
+    with agno_connection().cursor() as cursor:
+        cursor.execute(
+            f"SELECT span_id, parent_span_id FROM {quoted_table('agno_spans')} WHERE trace_id = %s", [trace_id]
+        )
+        return dict(cursor.fetchall())
+
+
+def check_nesting(spans) -> None:
+    """Depth-first, as agno nested them: each span right after its parent's subtree began, one level deeper."""
+    path = []
+    for span in spans:
+        del path[span.depth :]
+        assert span.parent_span_id == (path[-1].span_id if path else span.parent_span_id)
+        path.append(span)
+
+
+@pytest.mark.agno
+@pytest.mark.parametrize("kind", ["agent", "team", "workflow"])
+def test_the_waterfall_holds_every_span_agno_recorded_for_the_run_nested_as_agno_nested_them(traced_tables, kind):
+    entry = traced_tables[kind]
+    [run] = entry["runs"]
+    [trace] = entry["records"]["traces"]
+    assert trace["run_id"] == run["run_id"]
+
+    shown = queries.run_trace(entry["session_id"], run["run_id"])
+
+    assert shown.trace.trace_id == trace["trace_id"] and shown.root_span_id == ""
+    stored = stored_spans(trace["trace_id"])
+    assert len(stored) == entry["counts"]["spans"] > 1
+    assert {span.span_id: span.parent_span_id or None for span in shown.spans} == stored
+    assert shown.spans[0].depth == 0 and shown.spans[0].name == trace["name"]
+    check_nesting(shown.spans)
+    assert all(
+        span.duration_ms is not None and span.offset_ms is not None and not span.problems for span in shown.spans
+    )
+    assert shown.spans[0].offset_ms == 0 and shown.spans[0].bar_width > 0
+    kinds = {span.kind for span in shown.spans}
+    assert "LLM" in kinds and ("TOOL" in kinds or kind == "workflow")
+
+
+@pytest.mark.agno
+def test_a_member_run_shows_its_part_of_the_teams_trace(traced_tables):
+    entry = traced_tables["team"]
+    with agno_connection().cursor() as cursor:
+        cursor.execute(
+            f"SELECT run_id FROM {quoted_table(RUNS_TABLE)} WHERE session_id = %s AND parent_run_id IS NOT NULL",
+            [entry["session_id"]],
+        )
+        members = [row[0] for row in cursor.fetchall()]
+    assert len(members) == 2
+    team_trace = queries.run_trace(entry["session_id"], entry["runs"][0]["run_id"])
+    for member in members:
+        shown = queries.run_trace(entry["session_id"], member)
+        assert shown.trace.trace_id == team_trace.trace.trace_id
+        root = shown.spans[0]
+        assert root.span_id == shown.root_span_id and root.run_id == member and root.name.endswith(".run")
+        assert len(shown.spans) == 4  # the member's run, two model calls and its tool call
+        assert {span.name for span in shown.spans[1:]} >= {"OpenAIChat.invoke"}
+        assert all(span.depth == 1 for span in shown.spans[1:])
+        in_team = {span.span_id for span in team_trace.spans}
+        assert {span.span_id for span in shown.spans} < in_team
+    # The team's waterfall links the member spans to their runs.
+    assert {span.run_id for span in team_trace.spans if span.name.endswith(".run")} == {
+        entry["runs"][0]["run_id"],
+        *members,
+    }
+
+
+@pytest.mark.agno
+def test_the_trace_fragment_the_page_and_a_span_through_the_client(traced_tables, viewer_client):
+    entry = traced_tables["agent"]
+    session_id, run_id = entry["session_id"], entry["runs"][0]["run_id"]
+    [trace] = entry["records"]["traces"]
+    url = reverse("sessions_ui:trace", args=[session_id, run_id])
+
+    run_body = viewer_client.get(reverse("sessions_ui:run", args=[session_id, run_id]), **HTMX).content.decode()
+    assert f'hx-get="{url}"' in run_body and f'href="{url}"' in run_body  # loaded when opened; a link without JS
+    assert trace["trace_id"] not in run_body
+
+    fragment = viewer_client.get(url, **HTMX)
+    html = fragment.content.decode()
+    assert fragment.status_code == 200 and "<html" not in html
+    assert trace["trace_id"] in html and html.count('<li class="span ') == entry["counts"]["spans"]
+    assert html.count('<svg class="waterfall"') == entry["counts"]["spans"]
+    assert "Traced_Bot.run" in html and "get_weather" in html
+    assert "style=" not in html
+    assert "Sunny, 21 degrees" not in html  # a span's attributes load when it is opened
+
+    page = viewer_client.get(url).content.decode()
+    assert "<html" in page and trace["trace_id"] in page
+
+    [tool] = [span for span in queries.run_trace(session_id, run_id).spans if span.name == "get_weather"]
+    span_url = reverse("sessions_ui:span", args=[session_id, tool.span_id])
+    assert f'hx-get="{span_url}"' in html
+    opened = viewer_client.get(span_url, **HTMX).content.decode()
+    assert "Sunny, 21 degrees in Lisbon" in opened and "tool.name" in opened and "<html" not in opened
+    linked = viewer_client.get(url, {"span": tool.span_id}).content.decode()
+    assert "Sunny, 21 degrees in Lisbon" in linked  # opened in place, without JavaScript
+    assert "<html" in viewer_client.get(span_url).content.decode()
+    assert (
+        viewer_client.get(reverse("sessions_ui:span", args=["tr-traced-team", tool.span_id]), **HTMX).status_code == 404
+    )
+
+
+def create_trace_tables() -> None:
+    """agno_traces and agno_spans as agno 3.1.10 creates them (agno/db/*/schemas.py)."""
+    json_type = "JSONB" if agno_connection().vendor == "postgresql" else "JSON"
+    drop(*TRACE_TABLES)
+    with agno_connection().cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {quoted_table('agno_traces')} (trace_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL,"
+            " status VARCHAR NOT NULL, start_time VARCHAR NOT NULL, end_time VARCHAR NOT NULL,"
+            " duration_ms BIGINT NOT NULL, run_id VARCHAR, session_id VARCHAR, user_id VARCHAR, agent_id VARCHAR,"
+            " team_id VARCHAR, workflow_id VARCHAR, created_at VARCHAR NOT NULL)"
+        )
+        cursor.execute(
+            f"CREATE TABLE {quoted_table('agno_spans')} (span_id VARCHAR PRIMARY KEY, trace_id VARCHAR NOT NULL,"
+            " parent_span_id VARCHAR, name VARCHAR NOT NULL, span_kind VARCHAR NOT NULL, status_code VARCHAR NOT NULL,"
+            " status_message TEXT, start_time VARCHAR NOT NULL, end_time VARCHAR NOT NULL, duration_ms BIGINT NOT NULL,"
+            f" attributes {json_type}, created_at VARCHAR NOT NULL)"
+        )
+    forget_layout()
+
+
+def insert_span(cursor, span_id, parent, name, start, end, duration, attributes, status="OK", message=None):
+    cursor.execute(
+        f"INSERT INTO {quoted_table('agno_spans')} (span_id, trace_id, parent_span_id, name, span_kind, status_code,"
+        " status_message, start_time, end_time, duration_ms, attributes, created_at)"
+        " VALUES (%s, 't1', %s, %s, 'INTERNAL', %s, %s, %s, %s, %s, %s, %s)",
+        [span_id, parent, name, status, message, f"2026-12-01T10:00:{start}+00:00", f"2026-12-01T10:00:{end}+00:00",
+         duration, attributes, "2026-12-01T10:00:09+00:00"],
+    )  # fmt: skip
+
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+@pytest.fixture
+def odd_trace(db):
+    """A trace whose spans are hostile, orphaned, outside their parent, failed and malformed."""
+    run = make_agent_run("odd")
+    create_session(session_id="odd", runs=[run], session_data={"session_state": {}})
+    create_trace_tables()
+    with agno_connection().cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quoted_table('agno_traces')} (trace_id, name, status, start_time, end_time, duration_ms,"
+            " run_id, session_id, created_at) VALUES ('t1', 'Odd.run', 'ERROR', '2026-12-01T10:00:00+00:00',"
+            " '2026-12-01T10:00:05+00:00', 5000, %s, 'odd', '2026-12-01T10:00:09+00:00')",
+            [run["run_id"]],
+        )
+        insert_span(cursor, "root", None, "Odd.run", "00", "04", 4000, json.dumps({"agno.run.id": run["run_id"]}))
+        insert_span(
+            cursor, "evil", "root", HOSTILE, "01", "02", 1000,
+            json.dumps({"openinference.span.kind": HOSTILE, "output.value": HOSTILE, "input.value": '{"a": "<b>"}'}),
+            status="ERROR", message=f"Boom {HOSTILE}",
+        )  # fmt: skip
+        insert_span(cursor, "skewed", "root", "late.child", "03", "05", 2000, "{}")
+        insert_span(cursor, "orphan", "gone", "orphan.span", "02", "03", 1000, None)
+        if agno_connection().vendor == "sqlite":  # SQLite keeps whatever text it is given; PostgreSQL's JSONB cannot
+            insert_span(cursor, "broken", "root", "broken.attributes", "01", "01", 0, "{not json")
+    return run
+
+
+def test_hostile_orphaned_skewed_and_malformed_spans_render_marked_and_escaped(odd_trace, viewer_client):
+    url = reverse("sessions_ui:trace", args=["odd", odd_trace["run_id"]])
+    response = viewer_client.get(url, **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    assert html.count('<li class="span ') == (5 if agno_connection().vendor == "sqlite" else 4)
+    assert "its parent span is missing" in html.split('id="span-orphan"', 1)[1].split("</li>", 1)[0]
+    assert "outside its parent&#x27;s time" in html.split('id="span-skewed"', 1)[1].split("</li>", 1)[0]
+    failed = html.split('id="span-evil"', 1)[0].rsplit("<li", 1)[1]
+    assert "failed" in failed and "Boom &lt;script&gt;" in html
+    # 1 s from +1 s, on the 5 s axis from the first start to the last end (the skewed child's): 200 of 1000 units.
+    assert '<rect x="200.0" y="1" width="200.0"' in html.split('id="span-evil"', 1)[1]
+    spans = {span.span_id: span for span in queries.run_trace("odd", odd_trace["run_id"]).spans}
+    assert spans["orphan"].depth == 0 and spans["evil"].depth == 1 and spans["skewed"].depth == 1
+
+    opened = viewer_client.get(reverse("sessions_ui:span", args=["odd", "evil"]), **HTMX).content.decode()
+    assert "<script>alert" not in opened and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in opened
+    # A JSON document inside a string value, pretty-printed and escaped.
+    assert '<pre class="json">{\n  &quot;a&quot;: &quot;&lt;b&gt;&quot;\n}</pre>' in opened
+    if agno_connection().vendor == "sqlite":
+        broken = viewer_client.get(reverse("sessions_ui:span", args=["odd", "broken"]), **HTMX).content.decode()
+        assert "malformed attributes" in broken and "{not json" in broken
+
+
+def test_a_run_without_spans_and_a_database_without_trace_tables_say_no_trace_recorded(viewer_client, monkeypatch):
+    run = make_agent_run("untraced")
+    create_session(session_id="untraced", runs=[run], session_data={"session_state": {}})
+    url = reverse("sessions_ui:trace", args=["untraced", run["run_id"]])
+    create_trace_tables()
+    empty = viewer_client.get(url, **HTMX)
+    assert empty.status_code == 200 and "No trace recorded" in empty.content.decode()
+    assert "setup_tracing" in empty.content.decode()
+
+    default = sources.default_source
+    monkeypatch.setattr(sources, "default_source", lambda: dataclasses.replace(default(), traces_table="no_traces"))
+    forget_layout()
+    for response in (viewer_client.get(url, **HTMX), viewer_client.get(url)):
+        assert response.status_code == 200 and "No trace recorded" in response.content.decode()
+    assert viewer_client.get(reverse("sessions_ui:span", args=["untraced", "s1"]), **HTMX).status_code == 404
+    assert viewer_client.get(reverse("sessions_ui:trace", args=["no such session", "r"]), **HTMX).status_code == 404
+
+
+def test_the_trace_urls_need_the_view_permission(client, db):
+    create_session(session_id="closed")
+    url = reverse("sessions_ui:trace", args=["closed", "r1"])
+    assert client.get(url).status_code == 302
+    from tests.conftest import make_user
+
+    client.force_login(make_user("nobody"))
+    assert client.get(url).status_code == 403
+    assert client.get(reverse("sessions_ui:span", args=["closed", "s1"])).status_code == 403
