@@ -188,20 +188,17 @@ def insert_span(cursor, span_id, parent, name, start, end, duration, attributes,
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
-@pytest.fixture
-def odd_trace(db):
-    """A trace whose spans are hostile, orphaned, outside their parent, failed and malformed."""
-    run = make_agent_run("odd")
-    create_session(session_id="odd", runs=[run], session_data={"session_state": {}})
+def write_odd_trace(session_id: str, run_id: str) -> None:
+    """A trace of the run whose spans are hostile, orphaned, outside their parent, failed and malformed."""
     create_trace_tables()
     with agno_connection().cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quoted_table('agno_traces')} (trace_id, name, status, start_time, end_time, duration_ms,"
             " run_id, session_id, created_at) VALUES ('t1', 'Odd.run', 'ERROR', '2026-12-01T10:00:00+00:00',"
-            " '2026-12-01T10:00:05+00:00', 5000, %s, 'odd', '2026-12-01T10:00:09+00:00')",
-            [run["run_id"]],
+            " '2026-12-01T10:00:05+00:00', 5000, %s, %s, '2026-12-01T10:00:09+00:00')",
+            [run_id, session_id],
         )
-        insert_span(cursor, "root", None, "Odd.run", "00", "04", 4000, json.dumps({"agno.run.id": run["run_id"]}))
+        insert_span(cursor, "root", None, "Odd.run", "00", "04", 4000, json.dumps({"agno.run.id": run_id}))
         insert_span(
             cursor, "evil", "root", HOSTILE, "01", "02", 1000,
             json.dumps({"openinference.span.kind": HOSTILE, "output.value": HOSTILE, "input.value": '{"a": "<b>"}'}),
@@ -211,6 +208,13 @@ def odd_trace(db):
         insert_span(cursor, "orphan", "gone", "orphan.span", "02", "03", 1000, None)
         if agno_connection().vendor == "sqlite":  # SQLite keeps whatever text it is given; PostgreSQL's JSONB cannot
             insert_span(cursor, "broken", "root", "broken.attributes", "01", "01", 0, "{not json")
+
+
+@pytest.fixture
+def odd_trace(db):
+    run = make_agent_run("odd")
+    create_session(session_id="odd", runs=[run], session_data={"session_state": {}})
+    write_odd_trace("odd", run["run_id"])
     return run
 
 
