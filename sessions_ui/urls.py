@@ -24,7 +24,6 @@ urlpatterns = [
     path("<session:session_id>/runs/", views.session_runs, name="runs"),
     path("<session:session_id>/compactions/<session:compaction_id>/", views.session_compaction, name="compaction"),
     path("<session:session_id>/traces/<session:run_id>/", views.session_trace, name="trace"),
-    path("<session:session_id>/spans/<session:span_id>/", views.session_span, name="span"),
     path("<session:session_id>/preview/", views.session_preview, name="preview"),
     path("users/<session:user_id>/", views.user_sessions, name="user"),
     # Last: every `<session_id>/<suffix>/` route goes above this one (and its suffix into

@@ -473,32 +473,25 @@ def session_compaction(request: HtmxHttpRequest, session_id: str, compaction_id:
 def session_trace(request: HtmxHttpRequest, session_id: str, run_id: str) -> HttpResponse:
     """The spans Agno's tracing recorded for one run, as a waterfall: the run's "Trace" disclosure, or a page.
 
-    `?span=<id>` opens that span with its attributes (the link a span's row carries without JavaScript).
+    `?span=<id>`: that span's attributes (model messages, token counts, tool arguments and results), the
+    fragment a span's row loads when opened; as a page, the trace with that span opened.
     """
     if not current_source().Session.objects.filter(pk=session_id).exists():
         raise Http404(f"There is no session “{session_id}”.")
-    run_trace = queries.run_trace(session_id, run_id)
     opened = request.GET.get("span", "")
+    span = queries.span_detail(session_id, opened) if opened else None
+    if opened and span is None:
+        raise Http404(f"Session “{session_id}” has no span “{opened}”.")
+    if span and request.htmx and not request.htmx.history_restore_request:
+        return render(request, "sessions_ui/span_body.html", {"detail": span})
     context = {
         "session_id": session_id,
         "run_id": run_id,
-        "run_trace": run_trace,
-        "opened_span": queries.span_detail(session_id, opened) if run_trace and opened else None,
+        "run_trace": queries.run_trace(session_id, run_id),
+        "opened_span": span,
         "waterfall_width": agno.WATERFALL_WIDTH,
     }
     return render_page(request, "sessions_ui/trace.html", "sessions_ui/trace.html#trace", context)
-
-
-@dashboard_view()
-@vary_on_headers("HX-Request")
-def session_span(request: HtmxHttpRequest, session_id: str, span_id: str) -> HttpResponse:
-    """One span's attributes (model messages, token counts, tool arguments and results), loaded when it is opened."""
-    detail = queries.span_detail(session_id, span_id)
-    if detail is None:
-        raise Http404(f"Session “{session_id}” has no span “{span_id}”.")
-    if not request.htmx:
-        return render(request, "sessions_ui/span.html", {"session_id": session_id, "detail": detail})
-    return render(request, "sessions_ui/span_body.html", {"detail": detail})
 
 
 @dashboard_view()

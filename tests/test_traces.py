@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
+from urllib.parse import unquote
 
 import pytest
-from django.urls import reverse
+from django.urls import resolve, reverse
 
 from sessions_ui import queries, sources
 from sessions_ui.schema import agno_connection, forget_layout, quoted_table
@@ -143,16 +144,18 @@ def test_the_trace_fragment_the_page_and_a_span_through_the_client(traced_tables
     assert "<html" in page and trace["trace_id"] in page
 
     [tool] = [span for span in queries.run_trace(session_id, run_id).spans if span.name == "get_weather"]
-    span_url = reverse("sessions_ui:span", args=[session_id, tool.span_id])
-    assert f'hx-get="{span_url}"' in html
+    span_url = f"{url}?span={tool.span_id}"
+    assert f'hx-get="{span_url}"' in html and f'href="{span_url}#span-{tool.span_id}"' in html
     opened = viewer_client.get(span_url, **HTMX).content.decode()
     assert "Sunny, 21 degrees in Lisbon" in opened and "tool.name" in opened and "<html" not in opened
-    linked = viewer_client.get(url, {"span": tool.span_id}).content.decode()
-    assert "Sunny, 21 degrees in Lisbon" in linked  # opened in place, without JavaScript
-    assert "<html" in viewer_client.get(span_url).content.decode()
-    assert (
-        viewer_client.get(reverse("sessions_ui:span", args=["tr-traced-team", tool.span_id]), **HTMX).status_code == 404
-    )
+    linked = viewer_client.get(span_url).content.decode()  # without JavaScript: the trace, that span opened
+    assert "<html" in linked and "Sunny, 21 degrees in Lisbon" in linked and "Traced_Bot.run" in linked
+    other_session = reverse("sessions_ui:trace", args=["tr-traced-team", run_id])
+    assert viewer_client.get(other_session, {"span": tool.span_id}, **HTMX).status_code == 404
+
+
+def span_url(session_id: str, run_id: str, span_id: str) -> str:
+    return f"{reverse('sessions_ui:trace', args=[session_id, run_id])}?span={span_id}"
 
 
 def create_trace_tables() -> None:
@@ -235,12 +238,12 @@ def test_hostile_orphaned_skewed_and_malformed_spans_render_marked_and_escaped(o
     spans = {span.span_id: span for span in queries.run_trace("odd", odd_trace["run_id"]).spans}
     assert spans["orphan"].depth == 0 and spans["evil"].depth == 1 and spans["skewed"].depth == 1
 
-    opened = viewer_client.get(reverse("sessions_ui:span", args=["odd", "evil"]), **HTMX).content.decode()
+    opened = viewer_client.get(span_url("odd", odd_trace["run_id"], "evil"), **HTMX).content.decode()
     assert "<script>alert" not in opened and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in opened
     # A JSON document inside a string value, pretty-printed and escaped.
     assert '<pre class="json">{\n  &quot;a&quot;: &quot;&lt;b&gt;&quot;\n}</pre>' in opened
     if agno_connection().vendor == "sqlite":
-        broken = viewer_client.get(reverse("sessions_ui:span", args=["odd", "broken"]), **HTMX).content.decode()
+        broken = viewer_client.get(span_url("odd", odd_trace["run_id"], "broken"), **HTMX).content.decode()
         assert "malformed attributes" in broken and "{not json" in broken
 
 
@@ -258,7 +261,7 @@ def test_a_run_without_spans_and_a_database_without_trace_tables_say_no_trace_re
     forget_layout()
     for response in (viewer_client.get(url, **HTMX), viewer_client.get(url)):
         assert response.status_code == 200 and "No trace recorded" in response.content.decode()
-    assert viewer_client.get(reverse("sessions_ui:span", args=["untraced", "s1"]), **HTMX).status_code == 404
+    assert viewer_client.get(span_url("untraced", run["run_id"], "s1"), **HTMX).status_code == 404
     assert viewer_client.get(reverse("sessions_ui:trace", args=["no such session", "r"]), **HTMX).status_code == 404
 
 
@@ -270,4 +273,13 @@ def test_the_trace_urls_need_the_view_permission(client, db):
 
     client.force_login(make_user("nobody"))
     assert client.get(url).status_code == 403
-    assert client.get(reverse("sessions_ui:span", args=["closed", "s1"])).status_code == 403
+    assert client.get(span_url("closed", "r1", "s1")).status_code == 403
+
+
+@pytest.mark.parametrize("session_id", ["x/traces/y", "a b/c", "..", "x/edit", "users/ada"])
+def test_the_trace_url_round_trips_free_text_session_ids(session_id, viewer_client):
+    create_session(session_id=session_id)
+    match = resolve(unquote(reverse("sessions_ui:trace", args=[session_id, "run-1"])))
+    assert (match.url_name, match.kwargs) == ("trace", {"session_id": session_id, "run_id": "run-1"})
+    response = viewer_client.get(reverse("sessions_ui:trace", args=[session_id, "run-1"]), **HTMX)
+    assert response.status_code == 200 and "No trace recorded" in response.content.decode()
