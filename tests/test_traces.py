@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Iterator
 from urllib.parse import unquote
 
 import pytest
+from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 
 from sessions_ui import queries, sources
@@ -283,3 +285,29 @@ def test_the_trace_url_round_trips_free_text_session_ids(session_id, viewer_clie
     assert (match.url_name, match.kwargs) == ("trace", {"session_id": session_id, "run_id": "run-1"})
     response = viewer_client.get(reverse("sessions_ui:trace", args=[session_id, "run-1"]), **HTMX)
     assert response.status_code == 200 and "No trace recorded" in response.content.decode()
+
+
+def test_a_large_trace_shows_its_first_spans_and_never_reads_their_attributes_for_the_list(viewer_client):
+    run = make_agent_run("large")
+    create_session(session_id="large", runs=[run], session_data={"session_state": {}})
+    create_trace_tables()
+    big = json.dumps({"output.value": "x" * 20_000, "agno.run.id": run["run_id"]})
+    with agno_connection().cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quoted_table('agno_traces')} (trace_id, name, status, start_time, end_time, duration_ms,"
+            " run_id, session_id, created_at) VALUES ('t1', 'Large.run', 'OK', '2026-12-01T10:00:00+00:00',"
+            " '2026-12-01T10:00:59+00:00', 59000, %s, 'large', '2026-12-01T10:00:59+00:00')",
+            [run["run_id"]],
+        )
+        insert_span(cursor, "root", None, "Large.run", "00", "59", 59000, big)
+        for number in range(queries.traces.MAX_SPANS + 4):
+            insert_span(cursor, f"s{number:05}", "root", f"step {number}", "01", "02", 1000, big)
+
+    with CaptureQueriesContext(agno_connection()) as captured:
+        html = viewer_client.get(reverse("sessions_ui:trace", args=["large", run["run_id"]]), **HTMX).content.decode()
+
+    assert html.count('<li class="span ') == queries.traces.MAX_SPANS
+    assert f"more spans than the first {queries.traces.MAX_SPANS:,}" in html
+    assert "x" * 100 not in html
+    span_queries = [query["sql"] for query in captured.captured_queries if "agno_spans" in query["sql"]]
+    assert span_queries and not any(re.search(r"[ .]attributes\s*(,|FROM)", sql) for sql in span_queries)
