@@ -311,3 +311,22 @@ def test_a_large_trace_shows_its_first_spans_and_never_reads_their_attributes_fo
     assert "x" * 100 not in html
     span_queries = [query["sql"] for query in captured.captured_queries if "agno_spans" in query["sql"]]
     assert span_queries and not any(re.search(r"[ .]attributes\s*(,|FROM)", sql) for sql in span_queries)
+
+
+@pytest.mark.agno
+def test_a_source_other_than_the_default_shows_its_runs_traces_in_its_own_urls(traced, db, admin_client):
+    from django.conf import settings
+    from django.db import connections
+
+    from tests.agno.fixtures import sources_configured
+
+    config = {"id": "traced", "name": "Traced", "alias": connections["default"].alias,
+              "schema": settings.AGNO_DB_SCHEMA, "session_table": SESSION_TABLE, "runs_table": RUNS_TABLE}  # fmt: skip
+    entry = traced["team"]
+    session_id, run_id = entry["session_id"], entry["runs"][0]["run_id"]
+    with sources_configured([config]):
+        base = f"/sources/traced/sessions/{session_id}/"
+        assert f'hx-get="{base}traces/{run_id}/"' in admin_client.get(f"{base}runs/{run_id}/", **HTMX).content.decode()
+        html = admin_client.get(f"{base}traces/{run_id}/", **HTMX).content.decode()
+        assert html.count('<li class="span ') == entry["counts"]["spans"]
+        assert f'hx-get="{base}traces/{run_id}/?span=' in html and 'href="/sessions/' not in html
