@@ -52,6 +52,7 @@ CASES = [
     Case("runs", "GET", VIEW, 200, args=(SESSION_ID,), htmx=True),
     Case("run", "GET", VIEW, 200, args=(SESSION_ID, RUN_ID), htmx=True),
     Case("compaction", "GET", VIEW, 302, args=(SESSION_ID, "perm-fold")),  # to the detail page that opens it
+    Case("trace", "GET", VIEW, 200, args=(SESSION_ID, RUN_ID), htmx=True),  # "No trace recorded"
     Case("preview", "GET", VIEW, 200, args=(SESSION_ID,), htmx=True),
     Case("user", "GET", VIEW, 200, args=("ada@example.com",)),
     Case("audit", "GET", VIEW, 200),
