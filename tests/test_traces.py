@@ -11,6 +11,7 @@ import dataclasses
 import json
 import re
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from urllib.parse import unquote
 
 import pytest
@@ -330,3 +331,55 @@ def test_a_source_other_than_the_default_shows_its_runs_traces_in_its_own_urls(t
         html = admin_client.get(f"{base}traces/{run_id}/", **HTMX).content.decode()
         assert html.count('<li class="span ') == entry["counts"]["spans"]
         assert f'hx-get="{base}traces/{run_id}/?span=' in html and 'href="/sessions/' not in html
+
+
+def test_every_payload_of_the_xss_corpus_in_a_span_stays_text(viewer_client):
+    from tests.hostile.xss import PAYLOADS
+
+    run = make_agent_run("xss")
+    create_session(session_id="xss", runs=[run], session_data={"session_state": {}})
+    create_trace_tables()
+    with agno_connection().cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quoted_table('agno_traces')} (trace_id, name, status, start_time, end_time, duration_ms,"
+            " run_id, session_id, created_at) VALUES ('t1', %s, %s, '2026-12-01T10:00:00+00:00',"
+            " '2026-12-01T10:00:05+00:00', 5, %s, 'xss', '2026-12-01T10:00:09+00:00')",
+            [PAYLOADS[0], PAYLOADS[1], run["run_id"]],
+        )
+        for number, payload in enumerate(PAYLOADS):
+            attributes = {
+                payload: payload,
+                "openinference.span.kind": payload,
+                "input.value": json.dumps({"p": payload}),
+            }
+            insert_span(cursor, f"x{number:02}", None, payload, "01", "02", 1, json.dumps(attributes), "ERROR", payload)
+    url = reverse("sessions_ui:trace", args=["xss", run["run_id"]])
+    pages = [viewer_client.get(url, **HTMX), viewer_client.get(url, {"span": "x05"})]
+    pages += [viewer_client.get(url, {"span": f"x{number:02}"}, **HTMX) for number in range(len(PAYLOADS))]
+    for response in pages:
+        assert response.status_code == 200
+        assert markup_of(response.content.decode()) <= {"ol", "li", "details", "summary", "span", "svg", "rect", "div",
+            "p", "a", "code", "pre", "button", "table", "tr", "th", "td", "strong"}  # fmt: skip
+
+
+class Markup(HTMLParser):
+    """The elements of a page, failing on any attribute that runs script or points at javascript:."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        for name, value in attrs:
+            assert not name.startswith(("on", "hx-on")), (tag, name)
+            assert not (value or "").strip().lower().startswith(("javascript", "data:")), (tag, name, value)
+
+
+def markup_of(html: str) -> set[str]:
+    """The fragment's elements (a whole page's are those in <main>... here: the trace's part of it)."""
+    if "<html" in html:
+        html = html.split('<div class="trace-body">', 1)[1].rsplit("</main>", 1)[0]
+    parser = Markup()
+    parser.feed(html)
+    return parser.tags
