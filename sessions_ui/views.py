@@ -412,6 +412,7 @@ def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         "expanded": expanded,
         "malformed_runs": timeline.malformed,
         **_compactions_context(session_id, request.GET.get("compaction", "")),
+        "traced_runs": queries.traced_runs(session_id),
     }
     return render(request, "sessions_ui/detail.html", context)
 
@@ -437,6 +438,7 @@ def session_runs(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         raise Http404(f"There is no session “{session_id}”.")
     context = {"session_id": session_id, "page": page, "runs": page.object_list, "expanded": set()}
     context["compacted_runs"] = _compactions_context(session_id)["compacted_runs"]
+    context["traced_runs"] = queries.traced_runs(session_id)
     return render(request, "sessions_ui/detail.html#run_page", context)
 
 

@@ -383,3 +383,24 @@ def markup_of(html: str) -> set[str]:
     parser = Markup()
     parser.feed(html)
     return parser.tags
+
+
+@pytest.mark.agno
+def test_the_detail_page_tags_the_runs_agno_traced(traced_tables, viewer_client):
+    entry = traced_tables["team"]
+    team_run = entry["runs"][0]["run_id"]
+    html = viewer_client.get(reverse("sessions_ui:detail", args=[entry["session_id"]])).content.decode()
+    summaries = {
+        part.split('"', 1)[0]: part.split("</summary>", 1)[0] for part in html.split('id="run-')[1:]
+    }  # each run entry's summary line, by run id
+    assert len(summaries) == 3 and ">traced</span>" in summaries.pop(team_run)
+    assert not any(">traced</span>" in summary for summary in summaries.values())  # members: in the team's trace
+
+
+def test_a_session_without_trace_tables_renders_its_runs_as_before(viewer_client, monkeypatch):
+    default = sources.default_source
+    monkeypatch.setattr(sources, "default_source", lambda: dataclasses.replace(default(), traces_table="no_traces"))
+    run = make_agent_run("plain")
+    create_session(session_id="plain", runs=[run], session_data={"session_state": {}})
+    html = viewer_client.get(reverse("sessions_ui:detail", args=["plain"])).content.decode()
+    assert f'id="run-{run["run_id"]}"' in html and ">traced</span>" not in html

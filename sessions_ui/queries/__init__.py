@@ -35,12 +35,12 @@ from sessions_ui.queries.runs import (
 from sessions_ui.queries.sql_json import JSONNumber, JSONText
 from sessions_ui.queries.timeline import StoredRun, run_timeline
 from sessions_ui.queries.totals import UserTotals, cached_filter_choices, filter_choices, user_totals
-from sessions_ui.queries.traces import RunTrace, SpanDetail, run_trace, span_detail
+from sessions_ui.queries.traces import RunTrace, SpanDetail, run_trace, span_detail, traced_runs
 
 __all__ = [
     "JSONNumber", "JSONText", "ListPage", "ListRow", "Position", "RunStats", "RunTrace", "SpanDetail", "StoredRun", "Unindexed",
     "UserTotals", "cached_filter_choices", "compaction", "count_inline_runs", "counted_page", "filter_choices",
     "inline_runs", "list_page", "list_total", "order_by_sort", "page_runs", "preview_runs", "record_counts",
     "records_by_session", "run_rows", "run_timeline", "run_total", "run_trace", "searched_texts", "session_compactions",
-    "session_export", "span_detail", "user_totals",
+    "session_export", "span_detail", "traced_runs", "user_totals",
 ]  # fmt: skip

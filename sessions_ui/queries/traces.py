@@ -46,6 +46,19 @@ def _attribute_sql(key: str, alias: str = "") -> str:
     return json_value_sql(current_source().vendor, f"{alias}attributes", (key,))
 
 
+def traced_runs(session_id: str) -> set[str]:
+    """The session's runs that have a trace row of their own (over agno_traces' session_id index; none
+    without the trace tables). A member run's spans are in its team's trace: it is not among them."""
+    source = current_source()
+    if not has_trace_tables(source):
+        return set()
+    rows = _rows(
+        f"SELECT run_id FROM {source.quoted(source.traces_table)} WHERE session_id = %s AND run_id IS NOT NULL",
+        [session_id],
+    )
+    return {row["run_id"] for row in rows}
+
+
 def run_trace(session_id: str, run_id: str) -> RunTrace | None:
     """The trace of one run of the session, None when there is none (or no trace tables at all)."""
     source = current_source()
