@@ -404,3 +404,19 @@ def test_a_session_without_trace_tables_renders_its_runs_as_before(viewer_client
     create_session(session_id="plain", runs=[run], session_data={"session_state": {}})
     html = viewer_client.get(reverse("sessions_ui:detail", args=["plain"])).content.decode()
     assert f'id="run-{run["run_id"]}"' in html and ">traced</span>" not in html
+
+
+def test_spans_in_a_parent_cycle_or_without_times_are_shown_marked():
+    from sessions_ui import agno
+
+    def span(span_id, parent, start="2026-12-01T10:00:00+00:00"):
+        return agno.decode_span({"span_id": span_id, "parent_span_id": parent, "name": span_id, "start_time": start,
+                                 "end_time": "2026-12-01T10:00:01+00:00", "duration_ms": "1000"})  # fmt: skip
+
+    spans = agno.span_tree([span("a", "b"), span("b", "a"), span("self", "self"), span("timeless", None, "yesterday")])
+    by_id = {each.span_id: each for each in spans}
+    assert set(by_id) == {"a", "b", "self", "timeless"}
+    assert "in a cycle of parent spans" in by_id["a"].problems and by_id["b"].depth == 1
+    assert by_id["self"].depth == 0 and by_id["self"].problems == ["its parent span is missing"]
+    assert by_id["timeless"].problems == ["start_time is not a time"] and by_id["timeless"].offset_ms is None
+    assert by_id["a"].duration_ms == 1000.0 and by_id["a"].bar_width == 1000.0
