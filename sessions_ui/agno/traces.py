@@ -52,10 +52,6 @@ class Trace:
     run_id: str
     session_id: str
 
-    @property
-    def is_error(self) -> bool:
-        return self.status.upper() == "ERROR"
-
 
 def decode_trace(row: dict[str, Any]) -> Trace:
     return Trace(
