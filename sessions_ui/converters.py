@@ -4,7 +4,7 @@
 "x/edit". The first pattern of sessions_ui/urls.py uses `ClaimedSessionIdConverter` to settle that:
 a path that reads like one of the routes below it opens a detail page only when a session with
 that whole id exists and the route's reading names no existing session. Plain ids never reach the
-database here; the route URLs (export, edit, delete, runs, compactions, tool results) pay one primary-key lookup.
+database here; the route URLs (export, edit, delete, runs, compactions, tool results, traces) pay one primary-key lookup.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def route_readings(path: str) -> list[str] | None:
     head, _, last = path.rpartition("/")
     if head and last in ROUTE_SUFFIXES:
         readings.append(head)
-    for nested in ("/runs/", "/compactions/", "/tool-results/"):
+    for nested in ("/runs/", "/compactions/", "/tool-results/", "/traces/"):
         head, found, _ = path.rpartition(nested)
         if found and head:
             readings.append(head)

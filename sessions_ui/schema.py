@@ -79,7 +79,7 @@ def layout(source: Source | None = None) -> tuple[bool, bool]:
 def forget_layout(source: Source | None = None) -> None:
     """Read the layout again on its next use, in every instance (the cache is shared)."""
     source = source or current_source()
-    cache.delete_many([_layout_key(source), _companions_key(source)])
+    cache.delete_many([_layout_key(source), _companions_key(source), _traces_key(source)])
 
 
 class Companion(NamedTuple):
@@ -135,6 +135,35 @@ def has_payload_table(source: Source | None = None) -> bool:
     """Whether the payload table of offloaded tool results exists (agno_fs; schema "fs" on PostgreSQL)."""
     source = source or current_source()
     return cache.get_or_set(_companions_key(source), lambda: _read_companions(source), LAYOUT_SECONDS)[1]
+
+
+# What the trace view reads of agno 3.1's traces and spans tables (agno/db/*/schemas.py,
+# TRACE_TABLE_SCHEMA and _get_span_table_schema).
+TRACE_COLUMNS = ("trace_id", "name", "status", "start_time", "end_time", "duration_ms", "run_id", "session_id")
+SPAN_COLUMNS = (
+    "span_id", "trace_id", "parent_span_id", "name", "span_kind", "status_code", "status_message",
+    "start_time", "end_time", "duration_ms", "attributes",
+)  # fmt: skip
+
+
+def _traces_key(source: Source) -> str:
+    return "sessions_ui:traces:" + ":".join((source.alias, source.schema, source.traces_table, source.spans_table))
+
+
+def _read_trace_tables(source: Source) -> bool:
+    return all(
+        set(columns) <= set(table_columns(table, source.connection, schema=source.schema))
+        for table, columns in ((source.traces_table, TRACE_COLUMNS), (source.spans_table, SPAN_COLUMNS))
+    )
+
+
+def has_trace_tables(source: Source | None = None) -> bool:
+    """Whether Agno's traces and spans tables exist (with the columns the trace view reads), cached like the layout.
+
+    Agno creates them the first time a traced run ends; with tracing off they never exist.
+    """
+    source = source or current_source()
+    return cache.get_or_set(_traces_key(source), lambda: _read_trace_tables(source), LAYOUT_SECONDS)
 
 
 def has_inline_runs(source: Source | None = None) -> bool:

@@ -55,6 +55,10 @@ TRANSCRIPTS_TABLE = "agno_transcripts"  # external-agent transcripts, keyed by a
 # PostgreSQL database whatever db_schema is (agno/db/postgres/postgres.py, _default_payload_table).
 PAYLOAD_TABLE = "agno_fs"
 POSTGRES_PAYLOAD_SCHEMA = "fs"
+# OpenTelemetry traces (agno.tracing.setup_tracing): one row per trace, one per span. Agno's own
+# defaults (BaseDb.__init__: traces_table= and spans_table=, which the dashboard is not told about).
+TRACES_TABLE = "agno_traces"
+SPANS_TABLE = "agno_spans"
 
 
 def agno_runs_table(session_table: str) -> str:

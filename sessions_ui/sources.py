@@ -46,6 +46,9 @@ class Source:
     compactions_table: str = source_config.COMPACTIONS_TABLE
     transcripts_table: str = source_config.TRANSCRIPTS_TABLE
     payload_table: str = source_config.PAYLOAD_TABLE
+    # The traces of its runs, when Agno's tracing is on (sessions_ui.schema.has_trace_tables says whether).
+    traces_table: str = source_config.TRACES_TABLE
+    spans_table: str = source_config.SPANS_TABLE
 
     @property
     def connection(self) -> BaseDatabaseWrapper:

@@ -25,6 +25,7 @@ urlpatterns = [
     path("<session:session_id>/compactions/<session:compaction_id>/", views.session_compaction, name="compaction"),
     path("<session:session_id>/tool-results/<session:result_id>/", views.session_tool_result, name="tool_result"),
     path("<session:session_id>/transcripts/", views.session_transcripts, name="transcripts"),
+    path("<session:session_id>/traces/<session:run_id>/", views.session_trace, name="trace"),
     path("<session:session_id>/preview/", views.session_preview, name="preview"),
     path("users/<session:user_id>/", views.user_sessions, name="user"),
     # Last: every `<session_id>/<suffix>/` route goes above this one (and its suffix into

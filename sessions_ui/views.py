@@ -422,6 +422,7 @@ def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         "transcripts": queries.session_transcripts(session_id),
         # ?transcripts=open shows their entries opened: the link without JavaScript.
         "transcript_entries": queries.transcript_entries(session_id) if request.GET.get("transcripts") else None,
+        "traced_runs": queries.traced_runs(session_id),
     }
     return render(request, "sessions_ui/detail.html", context)
 
@@ -447,6 +448,7 @@ def session_runs(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         raise Http404(f"There is no session “{session_id}”.")
     context = {"session_id": session_id, "page": page, "runs": page.object_list, "expanded": set()}
     context["compacted_runs"] = _compactions_context(session_id)["compacted_runs"]
+    context["traced_runs"] = queries.traced_runs(session_id)
     return render(request, "sessions_ui/detail.html#run_page", context)
 
 
@@ -483,7 +485,7 @@ def session_compaction(request: HtmxHttpRequest, session_id: str, compaction_id:
 def session_transcripts(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     """The entries of the session's external-agent transcripts, loaded when their section is opened."""
     if not request.htmx:
-        return redirect(f"{reverse('sessions_ui:detail', args=[session_id])}?transcripts=open#transcripts")
+        return _redirect(request, f"{reverse('sessions_ui:detail', args=[session_id])}?transcripts=open#transcripts")
     if not current_source().Session.objects.filter(pk=session_id).exists():
         raise Http404(f"There is no session “{session_id}”.")
     context = {
@@ -511,6 +513,29 @@ def session_tool_result(request: HtmxHttpRequest, session_id: str, result_id: st
     filename = re.sub(r"[^\w.-]+", "_", f"{result.tool_name}-{result_id}").strip("._")[:100] or "result"
     response["Content-Disposition"] = content_disposition_header(True, f"{filename}.{'json' if json_result else 'txt'}")
     return response
+@vary_on_headers(*PAGE_OR_FRAGMENT)
+def session_trace(request: HtmxHttpRequest, session_id: str, run_id: str) -> HttpResponse:
+    """The spans Agno's tracing recorded for one run, as a waterfall: the run's "Trace" disclosure, or a page.
+
+    `?span=<id>`: that span's attributes (model messages, token counts, tool arguments and results), the
+    fragment a span's row loads when opened; as a page, the trace with that span opened.
+    """
+    if not current_source().Session.objects.filter(pk=session_id).exists():
+        raise Http404(f"There is no session “{session_id}”.")
+    opened = request.GET.get("span", "")
+    span = queries.span_detail(session_id, opened) if opened else None
+    if opened and span is None:
+        raise Http404(f"Session “{session_id}” has no span “{opened}”.")
+    if span and request.htmx and not request.htmx.history_restore_request:
+        return render(request, "sessions_ui/span_body.html", {"detail": span})
+    context = {
+        "session_id": session_id,
+        "run_id": run_id,
+        "run_trace": queries.run_trace(session_id, run_id),
+        "opened_span": span,
+        "waterfall_width": agno.WATERFALL_WIDTH,
+    }
+    return render_page(request, "sessions_ui/trace.html", "sessions_ui/trace.html#trace", context)
 
 
 @dashboard_view()

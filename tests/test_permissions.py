@@ -54,6 +54,7 @@ CASES = [
     Case("compaction", "GET", VIEW, 302, args=(SESSION_ID, "perm-fold")),  # to the detail page that opens it
     Case("tool_result", "GET", VIEW, 404, args=(SESSION_ID, "res_0")),  # no offloaded results here
     Case("transcripts", "GET", VIEW, 200, args=(SESSION_ID,), htmx=True),
+    Case("trace", "GET", VIEW, 200, args=(SESSION_ID, RUN_ID), htmx=True),  # "No trace recorded"
     Case("preview", "GET", VIEW, 200, args=(SESSION_ID,), htmx=True),
     Case("user", "GET", VIEW, 200, args=("ada@example.com",)),
     Case("audit", "GET", VIEW, 200),

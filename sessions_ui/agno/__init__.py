@@ -2,7 +2,7 @@
 
 `values` reads one stored JSON value (plain, double-encoded, null or garbage) and never raises,
 `metrics` the token counts and durations, `runs` the runs of either layout, merged and nested, and
-`sessions` a session row and its export, `records` Agno 3.1's records around a session (compactions, offloaded tool results, transcripts). Templates never touch raw JSON; the SQL that reads the same
+`sessions` a session row and its export, `records` Agno 3.1's records around a session (compactions, offloaded tool results, transcripts), `traces` a run's trace and spans. Templates never touch raw JSON; the SQL that reads the same
 values in the database (`sessions_ui.queries.sql_json`) names its Python twin here.
 """
 
@@ -49,6 +49,17 @@ from sessions_ui.agno.sessions import (
     export_session,
     session_name,
 )
+from sessions_ui.agno.traces import (
+    RUN_ID_ATTRIBUTE,
+    WATERFALL_WIDTH,
+    Span,
+    SpanAttribute,
+    Trace,
+    decode_attributes,
+    decode_span,
+    decode_trace,
+    span_tree,
+)
 from sessions_ui.agno.values import (
     MAX_DEPTH,
     SESSION_TYPES,
@@ -67,9 +78,11 @@ from sessions_ui.agno.values import (
 )
 
 __all__ = [
-    "COMPACTION_COLUMNS", "JSON_COLUMNS", "MAX_DEPTH", "MAX_MEMBER_DEPTH", "MEDIA_KEYS", "SESSION_COLUMNS", "SESSION_TYPES", "TOKEN_KEYS",
-    "Compaction", "Component", "Malformed", "Message", "Metrics", "Offloaded", "Run", "Session", "Step", "Summary",
-    "ToolCall", "ToolResult", "Transcript", "TranscriptEntry",
+    "COMPACTION_COLUMNS", "JSON_COLUMNS", "MAX_DEPTH", "MAX_MEMBER_DEPTH", "MEDIA_KEYS", "RUN_ID_ATTRIBUTE",
+    "SESSION_COLUMNS", "SESSION_TYPES", "TOKEN_KEYS", "WATERFALL_WIDTH", "Compaction", "Component", "Malformed",
+    "Message", "Metrics", "Offloaded", "Run", "Session", "Span", "SpanAttribute", "Step", "Summary", "ToolCall",
+    "ToolResult", "Trace", "Transcript", "TranscriptEntry", "decode_attributes", "decode_span", "decode_trace",
+    "span_tree",
     "as_dict", "as_float", "as_int", "as_list", "as_text", "decode_compaction", "decode_component", "decode_dict", "decode_json",
     "decode_message", "decode_message_tool_call", "decode_metrics", "decode_run", "decode_runs", "decode_session",
     "decode_step", "decode_summary", "decode_tool_execution", "decode_tool_result", "decode_transcript_entry", "epoch_to_datetime", "export_session",

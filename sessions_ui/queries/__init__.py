@@ -3,7 +3,8 @@
 `pages` is the list (its order, a page of rows, the count), `totals` the counts over many sessions
 (filter choices, a user's totals), `runs` a session's stored runs (counts, previews, export),
 `list_runs` what the list shows of them without reading a blob, `records` Agno's other records about
-sessions (compactions, offloaded tool results, transcripts), `timeline` the detail page's runs, and
+sessions (compactions, offloaded tool results, transcripts), `timeline` the detail page's runs, `traces`
+the spans Agno's tracing recorded for a run, and
 `sql_json` the SQL twins of `sessions_ui.agno`'s decoding.
 Callers use the names below, from `sessions_ui.queries`; the limits (page size, count cap...) are
 read where they are defined, `queries.pages.LIST_PAGE_SIZE`, so that one setting is one value.
@@ -42,11 +43,13 @@ from sessions_ui.queries.runs import (
 from sessions_ui.queries.sql_json import JSONNumber, JSONText
 from sessions_ui.queries.timeline import StoredRun, run_timeline
 from sessions_ui.queries.totals import UserTotals, cached_filter_choices, filter_choices, user_totals
+from sessions_ui.queries.traces import RunTrace, SpanDetail, run_trace, span_detail, traced_runs
 
 __all__ = [
-    "JSONNumber", "JSONText", "ListPage", "ListRow", "Position", "RunStats", "StoredRun", "Unindexed",
+    "JSONNumber", "JSONText", "ListPage", "ListRow", "Position", "RunStats", "RunTrace", "SpanDetail", "StoredRun", "Unindexed",
     "UserTotals", "cached_filter_choices", "compaction", "count_inline_runs", "counted_page", "filter_choices",
     "inline_runs", "list_page", "list_total", "order_by_sort", "page_runs", "preview_runs", "record_counts",
-    "records_by_session", "run_rows", "run_timeline", "run_total", "searched_texts", "session_compactions",
-    "session_export", "session_transcripts", "tool_result", "transcript_entries", "user_totals",
+    "records_by_session", "run_rows", "run_timeline", "run_total", "run_trace", "searched_texts",
+    "session_compactions", "session_export", "session_transcripts", "span_detail", "tool_result", "traced_runs",
+    "transcript_entries", "user_totals",
 ]  # fmt: skip

@@ -37,7 +37,9 @@ def json_value_sql(vendor: str, column: str, path: tuple[str, ...], *, number: b
             value = f"{column}::jsonb{parents} -> '{path[-1]}'"
             return f"(CASE WHEN jsonb_typeof({value}) = 'number' THEN ({column}::jsonb{parents} ->> '{path[-1]}')::numeric END)"
         return f"({column}::jsonb{parents} ->> '{path[-1]}')"
-    document, json_path = sqlite_json_document(column), "$." + ".".join(path)
+    # A key with a dot in it (OpenInference's "agno.run.id") is one key: quoted in the path.
+    keys = (f'"{key}"' if "." in key else key for key in path)
+    document, json_path = sqlite_json_document(column), "$." + ".".join(keys)
     if number:
         # As a bounded REAL: SQLite's SUM raises on integer overflow, and reads 1e999 as infinity.
         return (

@@ -98,6 +98,18 @@ def history_split(messages: list[agno.Message]) -> tuple[list[agno.Message], lis
 
 
 @register.filter
+def milliseconds(value: Any) -> str:
+    """A span's duration or offset: "0 ms", "0.4 ms", "12 ms", "1.24 s"."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return ""
+    if value == 0:
+        return "0 ms"  # agno stores whole milliseconds: under one
+    if value >= 1000:
+        return seconds(value / 1000)
+    return f"{value:.1f} ms" if value < 10 else f"{value:.0f} ms"
+
+
+@register.filter
 def seconds(value: Any) -> str:
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return ""
