@@ -85,23 +85,21 @@ def page_runs(session_ids: list[str], unnamed: set[str]) -> dict[str, RunStats]:
 
 def inline_stats(session_ids: list[str], unnamed: set[str]) -> dict[str, RunStats]:
     """The RunStats of each session's inline (Agno 2.x) runs: reads their blobs, in one query."""
-    stats = dict.fromkeys(session_ids, NO_RUNS)
-    if session_ids and has_inline_runs():
-        connection = current_source().connection
-        with connection.cursor() as cursor:
-            cursor.execute(*_inline_stats_sql(connection.vendor, session_ids, unnamed))
-            for session_id, count, first_input in cursor.fetchall():
-                stats[session_id] = RunStats(count, _text(first_input))
-    return stats
+    return _stats(session_ids, _inline_stats_sql if has_inline_runs() else None, unnamed)
 
 
 def table_stats(session_ids: list[str], unnamed: set[str]) -> dict[str, RunStats]:
     """The RunStats of each session's rows in the Agno 3.x runs table, in one query of its columns."""
+    return _stats(session_ids, _run_rows_stats_sql if has_runs_table() else None, unnamed)
+
+
+def _stats(session_ids: list[str], stats_sql, unnamed: set[str]) -> dict[str, RunStats]:
+    """`stats_sql`'s (session_id, count, first input) rows by session; no runs where it is None (no such layout)."""
     stats = dict.fromkeys(session_ids, NO_RUNS)
-    if session_ids and has_runs_table():
+    if session_ids and stats_sql:
         connection = current_source().connection
         with connection.cursor() as cursor:
-            cursor.execute(*_run_rows_stats_sql(connection.vendor, session_ids, unnamed))
+            cursor.execute(*stats_sql(connection.vendor, session_ids, unnamed))
             for session_id, count, first_input in cursor.fetchall():
                 stats[session_id] = RunStats(count, _text(first_input))
     return stats
