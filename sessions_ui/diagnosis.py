@@ -15,7 +15,7 @@ from django.db.migrations.executor import MigrationExecutor
 from sessions_ui import agno
 from sessions_ui.bulk_write import RUN_COLUMNS
 from sessions_ui.faults import database_url
-from sessions_ui.schema import table_columns
+from sessions_ui.schema import table_columns, table_names
 from sessions_ui.sources import Source, current_source
 
 PRIVILEGES = ("SELECT", "UPDATE", "DELETE")
@@ -101,7 +101,7 @@ def examine(source: Source | None = None) -> Diagnosis:
     sessions = _table(source, source.session_table, agno.SESSION_COLUMNS, optional={"runs"})
     runs = _table(source, source.runs_table, RUN_COLUMNS)
     diagnosis.tables = [sessions, runs]
-    names = _tables_of(connection, source.schema)
+    names = table_names(connection, source.schema)
     diagnosis.other_tables = [name for name in names if name not in (source.session_table, source.runs_table)]
     if not sessions.exists:
         candidates = [name for name in diagnosis.other_tables if _looks_like_sessions(source, name)]
@@ -185,18 +185,6 @@ def _schema_exists(connection, schema: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", [schema])
         return cursor.fetchone() is not None
-
-
-def _tables_of(connection, schema: str) -> list[str]:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY table_name",
-                [schema or "public"],
-            )
-        else:
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        return [row[0] for row in cursor.fetchall()]
 
 
 def _looks_like_sessions(source: Source, name: str) -> bool:

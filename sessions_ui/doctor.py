@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.db import DatabaseError
 
-from sessions_ui.schema import table_columns
+from sessions_ui.schema import table_columns, table_names
 from sessions_ui.sources import Source
 
 # The columns the dashboard reads (models.AgnoSession, AgnoRun); Agno 3.x drops the session table's `runs`.
@@ -61,7 +61,7 @@ def diagnose(source: Source, *, database: str, indexes_command: str) -> Report:
     except DatabaseError as error:
         report.problems.append(f"cannot connect to {database}: {_first_line(error)}")
         return report
-    names = _tables(connection, source.schema)
+    names = table_names(connection, source.schema)
     report.columns = table_columns(source.session_table, connection, schema=source.schema)
     if not report.columns:
         report.problems.append(_no_session_table(source, connection, names))
@@ -134,18 +134,6 @@ def _server(connection) -> str:
             return f"PostgreSQL {cursor.fetchone()[0]}"
         cursor.execute("SELECT sqlite_version()")
         return f"SQLite {cursor.fetchone()[0]}"
-
-
-def _tables(connection, schema: str) -> list[str]:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY table_name",
-                [schema or "public"],
-            )
-        else:
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        return [row[0] for row in cursor.fetchall()]
 
 
 def _no_session_table(source: Source, connection, names: list[str]) -> str:

@@ -39,6 +39,19 @@ def quoted_table(table: str, connection=None) -> str:
     return f"{connection.ops.quote_name(source.schema)}.{name}" if source.schema else name
 
 
+def table_names(connection, schema: str) -> list[str]:
+    """The tables of a database (of `schema` on PostgreSQL, `public` when it is empty), by name."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY table_name",
+                [schema or "public"],
+            )
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        return [row[0] for row in cursor.fetchall()]
+
+
 def table_columns(table: str, connection=None, *, schema: str | None = None) -> list[str]:
     """Column names of a table of the current source's schema (or `schema`), [] when the table does not exist."""
     connection = connection or agno_connection()
