@@ -5,6 +5,7 @@ import tempfile
 import warnings
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -12,6 +13,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from sessions_ui.source_config import SourceConfigError, database_aliases, env_source, read_sources_file
 
+# The clone's top folder, or sessions_ui/ once installed from the wheel (pyproject.toml puts config/,
+# templates/ and static/ inside the app package): templates/ and static/ are in it either way.
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -79,12 +82,22 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A database error in a view: a 503 page naming the setting to check, not a bare 500 (before
+    # SourceMiddleware, whose own page for a source whose database is down is asked first).
+    "sessions_ui.faults.DatabaseFaultMiddleware",
     "sessions_ui.sources.SourceMiddleware",  # which source a request reads: after the login is known
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it answers for a locked-out login
 ]
+# `sessions-ui serve --no-auth`: every request is this login (a viewer), from this machine only.
+AUTO_LOGIN_USER = os.environ.get("AUTO_LOGIN_USER", "")
+if AUTO_LOGIN_USER:
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "sessions_ui.accounts.LocalAutoLogin",
+    )
 
 # Content-Security-Policy on every response: scripts, styles, images and requests from this origin
 # only; no inline script or style, no eval (so no hx-on attributes nor hx-trigger filters: see
@@ -104,8 +117,9 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-ROOT_URLCONF = "config.urls"
-WSGI_APPLICATION = "config.wsgi.application"
+# "config" in a clone, "sessions_ui.config" in the wheel.
+ROOT_URLCONF = f"{__package__}.urls"
+WSGI_APPLICATION = f"{__package__}.wsgi.application"
 
 TEMPLATES = [
     {
@@ -117,6 +131,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "sessions_ui.read_only.context",
                 "sessions_ui.source_menu.source_menu",
             ],
         },
@@ -131,12 +146,18 @@ TEMPLATES = [
 ]
 
 
-def database_config(url: str) -> dict:
+def database_config(url: str, *, read_only: bool = False) -> dict:
     config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")))
     if config["ENGINE"] == "django.db.backends.postgresql":
         # Pin the search path: connected as a role named like the Agno schema ("ai"), PostgreSQL's
         # default "$user", public would put Django's own tables into the Agno schema.
-        config.setdefault("OPTIONS", {})["options"] = "-c search_path=public"
+        options = "-c search_path=public"
+        if read_only:
+            options += " -c default_transaction_read_only=on"
+        config.setdefault("OPTIONS", {})["options"] = options
+    elif read_only and config["ENGINE"] == "django.db.backends.sqlite3":
+        # SQLite's own read-only mode: Django opens every SQLite database as a URI.
+        config["NAME"] = f"file:{quote(str(config['NAME']))}?mode=ro"
     return config
 
 
@@ -160,9 +181,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif os.environ.get("TEST_DATABASE_NAME"):
     # Lets parallel test runs on one PostgreSQL server use test databases of their own.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
+# READ_ONLY=1 (sessions-ui serve --read-only): nobody edits or deletes (sessions_ui/read_only.py), and the
+# sources' own databases are opened read-only where the driver allows it.
+READ_ONLY = env_bool("READ_ONLY", False)
 for _spec in _source_specs:
     if _spec.url and _source_aliases[_spec.id] not in DATABASES:
-        DATABASES[_source_aliases[_spec.id]] = _source_database = database_config(_spec.url)
+        DATABASES[_source_aliases[_spec.id]] = _source_database = database_config(_spec.url, read_only=READ_ONLY)
         if _source_database["ENGINE"] == "django.db.backends.postgresql":
             # A source's host that is gone would hold every page's source menu for the system's TCP
             # timeout (minutes); after this many seconds the source is shown as down instead.
@@ -239,7 +263,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Served by WhiteNoise straight from the finders, so no collectstatic step is needed to run;
 # STATIC_ROOT only exists once a production deploy ran collectstatic.
 WHITENOISE_USE_FINDERS = True
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+warnings.filterwarnings("ignore", message="No directory at")  # WhiteNoise's, raised where Django loads it
 
 # Session state and metadata are edited as JSON text and can be megabytes; Django's 2.5 MB default
 # would answer such an edit with a bare 400.

@@ -1,4 +1,4 @@
-"""Logins under attack: which address a login attempt comes from, and the page a locked-out login gets.
+"""Logins: which address a login attempt comes from, the page a locked-out login gets, and --no-auth's login.
 
 django-axes counts failed logins per username and per address (config/settings.py) and locks each
 for a while after too many; `manage.py axes_reset_username NAME` (or `axes_reset_ip ADDRESS`,
@@ -7,9 +7,13 @@ for a while after too many; `manage.py axes_reset_username NAME` (or `axes_reset
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -37,3 +41,22 @@ def locked_out(request: HttpRequest, original_response=None, credentials=None) -
         "minutes": max(1, round(settings.AXES_COOLOFF_TIME.total_seconds() / 60)),
     }
     return render(request, "registration/locked_out.html", context, status=429)
+
+
+class LocalAutoLogin:
+    """`sessions-ui serve --no-auth` (settings.AUTO_LOGIN_USER): every request is that login, from this machine only.
+
+    The command binds to 127.0.0.1 and makes the login a viewer; refusing other addresses here as well
+    keeps a proxy on the same machine from opening the dashboard to the network.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not ipaddress.ip_address(request.META.get("REMOTE_ADDR") or "0.0.0.0").is_loopback:
+            return HttpResponseForbidden(
+                "This dashboard runs without logins (--no-auth): it answers this machine only."
+            )
+        request.user = SimpleLazyObject(lambda: User.objects.get(username=settings.AUTO_LOGIN_USER))
+        return self.get_response(request)

@@ -1,12 +1,13 @@
 """What the dashboard writes besides an edit's UPDATE (forms.py): deletes, and the audit log of every change.
 
-Agno owns the session rows; a delete takes a session's 3.x runs rows with it, in one transaction,
-and every edit and delete is recorded in Django's admin log (LogEntry), which the audit page reads.
+Agno owns the session rows; a delete removes what agno 3.1's own delete_session does (the session,
+its runs, and its other records: schema.COMPANIONS), in one transaction, and every edit and delete is
+recorded in Django's admin log (LogEntry), which the audit page reads.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -14,7 +15,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from sessions_ui import agno, queries
-from sessions_ui.schema import has_runs_table
+from sessions_ui.schema import companions, has_payload_table, has_runs_table
 from sessions_ui.sources import current_source
 
 CHUNK = 500
@@ -42,8 +43,34 @@ def log(user, sessions: list[tuple[str, str]], action_flag: int, message: str | 
     )
 
 
+# What the confirmation and the messages call Agno's other records about a session, by kind.
+RECORD_NAMES = {
+    "compactions": ("compaction record", "compaction records"),
+    "tool_results": ("offloaded tool result", "offloaded tool results"),
+    "transcripts": ("external-agent transcript entry", "external-agent transcript entries"),
+}
+
+
 def runs_text(count: int) -> str:
     return f"{count} run{'' if count == 1 else 's'}"
+
+
+def records_text(runs: int, records: dict[str, int]) -> str:
+    """ "4 runs, 1 compaction record and 1 offloaded tool result": the runs, then each kind there is any of."""
+    parts = [runs_text(runs)] + [
+        f"{count} {RECORD_NAMES[kind][count != 1]}" for kind, count in records.items() if count
+    ]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+class Deleted(NamedTuple):
+    names: list[str]  # of the sessions deleted
+    runs: int  # top-level runs that went with them
+    records: dict[str, int]  # Agno's other records that went with them, by kind (RECORD_NAMES)
+
+    @property
+    def text(self) -> str:
+        return records_text(self.runs, self.records)
 
 
 def _chunks(items: list, size: int = CHUNK):
@@ -67,32 +94,63 @@ def names_and_runs(session_data: dict[str, Any]) -> dict[str, tuple[str, int | N
     }
 
 
-def delete_sessions(sessions: QuerySet, user) -> tuple[list[str], int]:
-    """Delete the sessions and their Agno 3.x runs rows in one transaction.
+def delete_sessions(sessions: QuerySet | list[str], user) -> Deleted:
+    """Delete the sessions (a queryset, or their ids) as agno 3.1.10's delete_session does, in one transaction.
 
-    Returns the names of the sessions deleted and how many (top-level) runs went with them. The
-    runs rows go explicitly: SQLite only enforces their foreign key when asked to.
+    The session rows, then their runs rows (in Agno's order: a PostgreSQL foreign key from Agno's
+    sandbox bindings to a run lets the session's ON DELETE CASCADE remove both, not the run alone;
+    SQLite enforces the runs' own foreign key only when asked to), then their other records.
     """
-    deleted: list[str] = []
+    names: list[str] = []
     runs_deleted = 0
+    records_deleted = dict.fromkeys(RECORD_NAMES, 0)
     source = current_source()
     with transaction.atomic(using=source.alias):
-        session_ids = list(sessions.order_by().values_list("pk", flat=True))
+        session_ids = sessions if isinstance(sessions, list) else list(sessions.order_by().values_list("pk", flat=True))
         for chunk in _chunks(session_ids):
             chunk_sessions = source.Session.objects.filter(pk__in=chunk)
             doomed = names_and_runs(dict(chunk_sessions.values_list("pk", "session_data")))
+            records = queries.records_by_session(chunk)
+            chunk_sessions.delete()
             if has_runs_table():
                 source.Run.objects.filter(session_id__in=chunk).delete()
-            chunk_sessions.delete()
+            for kind, count in _delete_records(chunk).items():
+                records_deleted[kind] += count
             log(
                 user,
                 [(session_id, name) for session_id, (name, _) in doomed.items()],
                 DELETION,
-                [f"Deleted with its {runs_text(runs or 0)}." for _, runs in doomed.values()],
+                [
+                    f"Deleted with its {records_text(runs or 0, records.get(session_id, {}))}."
+                    for session_id, (_, runs) in doomed.items()
+                ],
             )
-            deleted.extend(name for name, _ in doomed.values())
+            names.extend(name for name, _ in doomed.values())
             runs_deleted += sum(runs or 0 for _, runs in doomed.values())
-    return deleted, runs_deleted
+    return Deleted(names, runs_deleted, records_deleted)
+
+
+def _delete_records(session_ids: list[str]) -> dict[str, int]:
+    """Delete Agno's other records about these sessions from the tables that exist; how many went, by kind.
+
+    An offloaded tool result's payload goes by the exact (namespace, path) of its index row, before
+    the index row: agno does the same after its commit, best-effort; here it is part of the delete.
+    """
+    source = current_source()
+    placeholders = ", ".join(["%s"] * len(session_ids))
+    deleted = {}
+    with source.connection.cursor() as cursor:
+        for table in companions():
+            belongs = f"{table.session_column} IN ({placeholders})"
+            if table.kind == "tool_results" and has_payload_table():
+                cursor.execute(
+                    f"DELETE FROM {source.quoted_payloads} WHERE (namespace, path) IN"
+                    f" (SELECT namespace, path FROM {table.table} WHERE {belongs})",
+                    session_ids,
+                )
+            cursor.execute(f"DELETE FROM {table.table} WHERE {belongs}", session_ids)
+            deleted[table.kind] = cursor.rowcount
+    return deleted
 
 
 def audit_entries(*, session_id: str = "", action: str = "") -> QuerySet:

@@ -2,12 +2,15 @@
 
 Validation, and an edit's one conditional UPDATE (as a ModelForm saves). Agno rewrites a session row
 at the end of every run. So an edit writes only the columns (and the session_data keys) the user
-changed, and only while the row still has the `updated_at` that the form was loaded with. Deletes
-and the audit log are `sessions_ui.changes`.
+changed, and only while the row still holds what the form was loaded with: the same `updated_at`, and
+the same stored session_data, metadata and summary (the form's `version`, a hash of them: Agno's
+updated_at is in whole seconds, so a write in the second the form was loaded leaves it unchanged).
+Deletes and the audit log are `sessions_ui.changes`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -18,7 +21,8 @@ from typing import Any
 from django import forms
 from django.contrib.admin.models import CHANGE
 from django.db import OperationalError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.http import QueryDict
 from django.utils.functional import cached_property
 
@@ -29,6 +33,8 @@ from sessions_ui.models import SessionColumns
 from sessions_ui.sources import current_source
 
 SUMMARY_KEYS = {"summary", "topics", "updated_at"}
+# The columns an edit rewrites: the form's version is a hash of their stored text.
+EDITED_COLUMNS = ("session_data", "metadata", "summary")
 MAX_SELECTED = 1000
 
 
@@ -46,6 +52,12 @@ def edit_queryset() -> QuerySet:
         "session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id",
         "session_data", "metadata", "summary", "created_at", "updated_at",
     )  # fmt: skip
+
+
+def stored_version(row: SessionColumns) -> str:
+    """A hash of the stored text of the edited columns: it changes with any write to them, whatever the clock."""
+    texts = [getattr(row, column) for column in EDITED_COLUMNS]
+    return hashlib.sha256(json.dumps(texts).encode()).hexdigest()[:32]
 
 
 def _lines(text: str) -> str:
@@ -192,6 +204,8 @@ class SessionEditForm(forms.Form):
         help_text='{"summary": "…", "topics": ["…"]}, or empty for none.',
     )
     updated_at = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Optional for scripts that post updated_at alone (design.md's POST fields); the form always sends it.
+    version = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, data: QueryDict | None = None, *, row: SessionColumns):
         self.row = row
@@ -218,6 +232,7 @@ class SessionEditForm(forms.Form):
             "summary_text": structured.text if structured else "",
             "summary_topics": "\n".join(structured.topics) if structured else "",
             "updated_at": "" if row.updated_at is None else str(row.updated_at),
+            "version": stored_version(row),
         }
         super().__init__(data, initial=initial)
         if self.session_data_malformed:
@@ -242,9 +257,17 @@ class SessionEditForm(forms.Form):
         return self.cleaned_data.get("updated_at") if hasattr(self, "cleaned_data") else None
 
     @property
+    def loaded_version(self) -> str:
+        """The version the form was loaded with, "" when the POST did not send one."""
+        return self.data.get("version", "").strip()
+
+    @property
     def is_stale(self) -> bool:
-        """The form was loaded from an older version of the row (its `updated_at` differs)."""
-        return "updated_at" not in self.errors and self.loaded_updated_at != self.row.updated_at
+        """The form was loaded from an older version of the row (its `updated_at` or its stored values differ)."""
+        if "updated_at" in self.errors:
+            return False
+        changed = self.loaded_version and self.loaded_version != stored_version(self.row)
+        return bool(changed) or self.loaded_updated_at != self.row.updated_at
 
     def _submitted(self, name: str) -> str | None:
         """What the user sent for a field, None when it was left out or sent back unchanged."""
@@ -315,8 +338,9 @@ class SessionEditForm(forms.Form):
     def save(self, user) -> list[str]:
         """Write the changes with one conditional UPDATE; returns the changed field names.
 
-        Raises StaleEdit when the row no longer has the loaded `updated_at` (the UPDATE's condition:
-        nothing is written), SessionGone when it was deleted.
+        Raises StaleEdit when the row no longer has the loaded `updated_at` or version (nothing is
+        written), SessionGone when it was deleted. The UPDATE's condition holds the stored text of the
+        edited columns as read and checked here, so a write that slips in between is refused as well.
         """
         if not self.changes:
             return []
@@ -326,17 +350,23 @@ class SessionEditForm(forms.Form):
         try:
             with transaction.atomic(using=connection.alias):
                 # Row-locked on PostgreSQL, so the session_data we merge into is the one we overwrite.
-                row = edit_queryset().select_for_update().filter(pk=self.row.pk).first()
+                stored = {f"stored_{column}": Cast(column, TextField()) for column in EDITED_COLUMNS}
+                row = edit_queryset().annotate(**stored).select_for_update().filter(pk=self.row.pk).first()
                 if row is None:
                     raise SessionGone(self.row.pk)
+                if self.loaded_version and self.loaded_version != stored_version(row):
+                    raise StaleEdit(self.row.pk)
                 columns = self._columns(row)
                 same_version = Q(updated_at__isnull=True) if loaded is None else Q(updated_at=loaded)
-                if source.Session.objects.filter(same_version, pk=row.pk).update(**columns) != 1:
+                same_values = {name: getattr(row, name) for name in stored}
+                unchanged = source.Session.objects.alias(**stored).filter(same_version, pk=row.pk, **same_values)
+                if unchanged.update(**columns) != 1:
                     raise StaleEdit(self.row.pk)
                 log(user, [(row.pk, self.session.display_name)], CHANGE, self.change_message)
         except OperationalError as error:
-            # SQLite refuses our write when another connection wrote the database since we read it.
-            if connection.vendor != "sqlite":
+            # SQLite refuses our write when another connection wrote the database since we read it
+            # ("database is locked"); any other error (a dropped column, say) is a fault (faults.py).
+            if connection.vendor != "sqlite" or "locked" not in str(error):
                 raise
             raise StaleEdit(self.row.pk) from error
         return list(self.changes)
@@ -363,12 +393,23 @@ class SessionEditForm(forms.Form):
         return columns
 
 
+def fingerprint(session_ids: list[str]) -> str:
+    """What names a set of ids (in any order) in a confirmation form: too many to carry, but checkable."""
+    return hashlib.sha256("\x00".join(sorted(session_ids)).encode()).hexdigest()[:32]
+
+
 class BulkDeleteForm(forms.Form):
-    """Which sessions a bulk delete means: the selected ids, or all that match the list's filters."""
+    """Which sessions a bulk delete means: the selected ids, or all that match the list's filters.
+
+    "All matching" is confirmed by the fingerprint of the ids its confirmation showed: the confirmed
+    delete takes exactly those ids, or none when the filters now match others (a session that arrived,
+    one that left).
+    """
 
     session_ids = forms.Field(required=False, widget=forms.MultipleHiddenInput)
     all_matching = forms.BooleanField(required=False)
     expected = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    fingerprint = forms.CharField(required=False, widget=forms.HiddenInput)
 
     filterset = None
 
@@ -398,6 +439,10 @@ class BulkDeleteForm(forms.Form):
         if self.filterset is not None:
             return self.filterset.qs
         return current_source().Session.objects.filter(pk__in=self.cleaned_data["session_ids"])
+
+    def matching_ids(self) -> list[str]:
+        """The ids that all the matching sessions are now (read once: what the fingerprint is checked on)."""
+        return list(self.filterset.qs.order_by().values_list("pk", flat=True))
 
     def selection(self) -> list[tuple[str, str]]:
         """The fields that name this selection besides the list's parameters, for the confirmation to send again."""

@@ -41,6 +41,9 @@ FILTER_LABELS = {
 # confirmation sends the same selection again.
 LIST_PARAMETERS = (*FILTER_LABELS, "sort", "live")
 PAGE = "page"
+# Next and Previous carry the place they continue from (sessions_ui/queries/positions.py).
+AFTER, BEFORE = "after", "before"
+PAGING = (PAGE, AFTER, BEFORE)
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,15 @@ class SessionList:
         if self.page_number is None:
             self._problems.append(f"{repr_value(params.get(PAGE))} is not a page number: showing the first page.")
             self.page_number = 1
+        self.after, self.before = (self._position(name) for name in (AFTER, BEFORE))
         self.live = params.get("live") == "1"
+
+    def _position(self, name: str) -> queries.Position | None:
+        token = self.params.get(name)
+        position = queries.Position.parse(token)
+        if token and position is None:
+            self._problems.append(f"{repr_value(token)} is not a place in the list: showing page {self.page_number}.")
+        return position
 
     @property
     def on_list(self) -> bool:
@@ -119,6 +130,9 @@ class SessionList:
             filtered=self.is_filtered,
             # A search in the default order is first answered from the newest sessions.
             newest_window=self.filterset.searching and self.sort == DEFAULT_SORT,
+            sort=self.sort,
+            after=self.after,
+            before=self.before,
         )
 
     def counted_page(self) -> queries.ListPage:
@@ -148,7 +162,7 @@ class SessionList:
             field = "created" if param.startswith("created_") else param
             if param in self.fixed or not value or field not in cleaned:
                 continue
-            chips.append(Chip(param, label, value, self.query_string(remove=(param, PAGE))))
+            chips.append(Chip(param, label, value, self.query_string(remove=(param, *PAGING))))
         return chips
 
     # --- Links.
@@ -177,7 +191,7 @@ class SessionList:
 
     def filter_query(self, name: str, value: str) -> str:
         """The list filtered by `name=value` as well (the other filters kept, back to the first page)."""
-        return self.query_string(new={name: value}, remove=(PAGE,))
+        return self.query_string(new={name: value}, remove=PAGING)
 
     @property
     def sort_links(self) -> dict[str, SortLink]:
@@ -186,24 +200,29 @@ class SessionList:
         for field in ("created_at", "updated_at"):
             descending = f"-{field}"
             if self.sort == descending:
-                links[field] = SortLink(self.query_string({"sort": field}, remove=(PAGE,)), "descending", " ↓")
+                links[field] = SortLink(self.query_string({"sort": field}, remove=PAGING), "descending", " ↓")
             elif self.sort == field:
-                links[field] = SortLink(self.query_string({"sort": descending}, remove=(PAGE,)), "ascending", " ↑")
+                links[field] = SortLink(self.query_string({"sort": descending}, remove=PAGING), "ascending", " ↑")
             else:
-                links[field] = SortLink(self.query_string({"sort": descending}, remove=(PAGE,)), "", "")
+                links[field] = SortLink(self.query_string({"sort": descending}, remove=PAGING), "", "")
         return links
 
     def pager(self, page: queries.ListPage) -> PagerLinks:
+        """Previous and Next continue from the page's first and last rows where it has their places."""
+
+        def numbered(number: int, place: dict[str, str | None] | None = None) -> str:
+            return self.query_string({PAGE: str(number), AFTER: None, BEFORE: None} | (place or {}))
+
         return PagerLinks(
-            first=self.query_string({PAGE: "1"}),
-            previous=self.query_string({PAGE: str(page.previous_number)}),
-            next=self.query_string({PAGE: str(page.next_number)}),
-            last=self.query_string({PAGE: str(page.last_number)}) if page.last_number else None,
+            first=numbered(1),
+            previous=numbered(page.previous_number, {BEFORE: page.first} if page.first and page.number > 2 else None),
+            next=numbered(page.next_number, {AFTER: page.last} if page.last else None),
+            last=numbered(page.last_number) if page.last_number else None,
         )
 
     @property
     def first_page_query(self) -> str:
-        return self.query_string(remove=(PAGE,))
+        return self.query_string(remove=PAGING)
 
     @property
     def parameters(self) -> list[tuple[str, str]]:

@@ -173,3 +173,24 @@ def source_models(
         pair.append(model)
     _built[key] = (pair[0], pair[1])
     return _built[key]
+
+
+class InlineRunStats(models.Model):
+    """What the list shows of one session's inline (Agno 2.x) runs, counted once per version of its row.
+
+    The dashboard's own table, in its own database: the list reads these instead of the runs blob,
+    which is megabytes for the busy sessions (sessions_ui.queries.list_runs).
+    """
+
+    source = models.CharField(max_length=255)  # sessions_ui.sources.Source.key
+    session_id = models.TextField()
+    updated_at = models.BigIntegerField(null=True)  # the row's updated_at when its runs were counted
+    runs = models.IntegerField(null=True)  # top-level runs; None: the stored runs are malformed
+    first_input = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "session_id"], name="inline_run_stats_unique")]
+        verbose_name_plural = "inline run stats"
+
+    def __str__(self) -> str:
+        return f"{self.session_id} ({self.source})"

@@ -6,6 +6,8 @@ tables it creates), so code that reads a column Agno may not have asks here firs
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.core import checks
 from django.core.cache import cache
 from django.db import OperationalError
@@ -76,7 +78,63 @@ def layout(source: Source | None = None) -> tuple[bool, bool]:
 
 def forget_layout(source: Source | None = None) -> None:
     """Read the layout again on its next use, in every instance (the cache is shared)."""
-    cache.delete(_layout_key(source or current_source()))
+    source = source or current_source()
+    cache.delete_many([_layout_key(source), _companions_key(source)])
+
+
+class Companion(NamedTuple):
+    """One table of Agno's other records about a session, as it exists in the source."""
+
+    kind: str  # "tool_results", "compactions" or "transcripts"
+    table: str  # quoted for raw SQL
+    session_column: str  # the column holding the Agno session's id
+
+
+# Agno 3.1's records about a session (agno/db/sqlite/sqlite.py, delete_session): the kind, the Source
+# attribute naming its table, the column holding the session id (a transcript's own `session_id` is
+# the external agent's), and the other columns the dashboard needs of it.
+COMPANIONS = (
+    ("compactions", "compactions_table", "session_id", ()),
+    ("tool_results", "tool_results_table", "session_id", ("namespace", "path")),
+    ("transcripts", "transcripts_table", "agno_session_id", ()),
+)
+PAYLOAD_KEY = ("namespace", "path")  # what an offloaded tool result's index row points at in the payload table
+
+
+def _companions_key(source: Source) -> str:
+    return "sessions_ui:companions:" + ":".join((source.alias, source.schema, source.session_table))
+
+
+def _read_companions(source: Source) -> tuple[tuple[str, ...], bool]:
+    def has(table: str, columns, schema: str) -> bool:
+        return set(columns) <= set(table_columns(table, source.connection, schema=schema))
+
+    kinds = tuple(
+        kind
+        for kind, attribute, session_column, columns in COMPANIONS
+        if has(getattr(source, attribute), (session_column, *columns), source.schema)
+    )
+    return kinds, has(source.payload_table, PAYLOAD_KEY, source.payload_schema)
+
+
+def companions(source: Source | None = None) -> list[Companion]:
+    """The tables of Agno's other records about a session that exist, cached like the layout.
+
+    Each exists only once Agno needed it (a table without the columns the dashboard needs counts as missing).
+    """
+    source = source or current_source()
+    kinds, _ = cache.get_or_set(_companions_key(source), lambda: _read_companions(source), LAYOUT_SECONDS)
+    return [
+        Companion(kind, source.quoted(getattr(source, attribute)), session_column)
+        for kind, attribute, session_column, _ in COMPANIONS
+        if kind in kinds
+    ]
+
+
+def has_payload_table(source: Source | None = None) -> bool:
+    """Whether the payload table of offloaded tool results exists (agno_fs; schema "fs" on PostgreSQL)."""
+    source = source or current_source()
+    return cache.get_or_set(_companions_key(source), lambda: _read_companions(source), LAYOUT_SECONDS)[1]
 
 
 def has_inline_runs(source: Source | None = None) -> bool:

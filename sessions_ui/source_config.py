@@ -45,6 +45,18 @@ class SourceSpec:
     runs_table: str
 
 
+# agno 3.1.10's records around a session: BaseDb.__init__ (agno/db/base.py) names these tables the
+# same whatever session_table is, and takes no argument for them. Each is created the first time
+# Agno needs it, in the session table's schema.
+TOOL_RESULTS_TABLE = "agno_tool_results"  # offloaded tool results: index rows pointing at payloads
+COMPACTIONS_TABLE = "agno_compactions"
+TRANSCRIPTS_TABLE = "agno_transcripts"  # external-agent transcripts, keyed by agno_session_id
+# The payloads of offloaded tool results (AgentFS): in the same SQLite file, or in schema "fs" of the
+# PostgreSQL database whatever db_schema is (agno/db/postgres/postgres.py, _default_payload_table).
+PAYLOAD_TABLE = "agno_fs"
+POSTGRES_PAYLOAD_SCHEMA = "fs"
+
+
 def agno_runs_table(session_table: str) -> str:
     """The runs table agno 3.x writes for `session_table` when it is given no `runs_table`.
 

@@ -26,6 +26,8 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse as django_reverse
 
+from sessions_ui import source_config
+
 logger = logging.getLogger(__name__)
 # The pages of a source other than the default one (config/urls.py).
 SOURCE_PATH = re.compile(r"/sources/([^/]*)/")
@@ -42,6 +44,11 @@ class Source:
     Session: type[Model]  # the unmanaged models of its two tables
     Run: type[Model]
     is_default: bool = False  # the first source: its pages are /sessions/...
+    # The tables of Agno's other records about a session (sessions_ui.schema.companions says which exist).
+    tool_results_table: str = source_config.TOOL_RESULTS_TABLE
+    compactions_table: str = source_config.COMPACTIONS_TABLE
+    transcripts_table: str = source_config.TRANSCRIPTS_TABLE
+    payload_table: str = source_config.PAYLOAD_TABLE
 
     @property
     def connection(self) -> BaseDatabaseWrapper:
@@ -65,6 +72,15 @@ class Source:
         return self.quoted(self.runs_table)
 
     @property
+    def payload_schema(self) -> str:
+        """The schema of the offloaded tool results' payload table: Agno's own, not the source's."""
+        return source_config.POSTGRES_PAYLOAD_SCHEMA if self.vendor == "postgresql" else ""
+
+    @property
+    def quoted_payloads(self) -> str:
+        return self.quoted(self.payload_table, schema=self.payload_schema)
+
+    @property
     def namespace(self) -> str:
         """Its pages' URL namespace: the app's own for the default source (its URLs are /sessions/...)."""
         return "sessions_ui" if self.is_default else f"source-{self.id}"
@@ -78,10 +94,11 @@ class Source:
     def visible_to(self, user) -> bool:
         return user.has_perm(self.permission("view"))
 
-    def quoted(self, table: str) -> str:
-        """A table of this source's database and schema, quoted for raw SQL (schema-qualified on PostgreSQL)."""
+    def quoted(self, table: str, *, schema: str | None = None) -> str:
+        """A table of this source's database and schema (or `schema`), quoted for raw SQL (schema-qualified on PostgreSQL)."""
         quote = self.connection.ops.quote_name
-        return f"{quote(self.schema)}.{quote(table)}" if self.schema else quote(table)
+        schema = self.schema if schema is None else schema
+        return f"{quote(schema)}.{quote(table)}" if schema else quote(table)
 
 
 def default_source() -> Source:

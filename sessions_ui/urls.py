@@ -22,6 +22,7 @@ urlpatterns = [
     path("<session:session_id>/export/", views.session_export, name="export"),
     path("<session:session_id>/runs/<session:run_id>/", views.session_run, name="run"),
     path("<session:session_id>/runs/", views.session_runs, name="runs"),
+    path("<session:session_id>/compactions/<session:compaction_id>/", views.session_compaction, name="compaction"),
     path("<session:session_id>/preview/", views.session_preview, name="preview"),
     path("users/<session:user_id>/", views.user_sessions, name="user"),
     # Last: every `<session_id>/<suffix>/` route goes above this one (and its suffix into

@@ -6,24 +6,27 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from functools import wraps
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, user_passes_test
+from django.contrib.auth.decorators import user_passes_test
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render, resolve_url
+from django.utils.encoding import iri_to_uri
 from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
-from sessions_ui import agno, changes, queries
-from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, StaleEdit, edit_queryset
+from sessions_ui import agno, changes, queries, read_only
+from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, StaleEdit, edit_queryset, fingerprint
 from sessions_ui.listing import DEFAULT_SORT, SORTS, SessionList
 from sessions_ui.sources import current_source, default_source, reverse, using_source, visible_sources
+from sessions_ui.templatetags.sessions_list import run_counts
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -52,9 +55,27 @@ def dashboard_view(actions: tuple[str, ...] = CAN_VIEW, *, methods: tuple[str, .
         return True
 
     def decorate(view: Callable) -> Callable:
-        return require_http_methods(list(methods))(login_required(user_passes_test(may)(view)))
+        guarded = user_passes_test(may)(view)
+        if read_only.writes(actions):
+            guarded = read_only.refuse_when_read_only(guarded)
+
+        @wraps(view)
+        def login_first(request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return _to_login(request)
+            return guarded(request, *args, **kwargs)
+
+        return require_http_methods(list(methods))(login_first)
 
     return decorate
+
+
+def _to_login(request: HtmxHttpRequest) -> HttpResponse:
+    """The login page, then back. For htmx the whole page goes (HX-Redirect), and comes back to the page the
+    browser shows rather than to the fragment, instead of the login form being swapped into the results."""
+    back = QueryDict(mutable=True)
+    back["next"] = (request.htmx.current_url_abs_path if request.htmx else None) or request.get_full_path()
+    return OwnPageRedirect(f"{resolve_url(settings.LOGIN_URL)}?{back.urlencode(safe='/')}", htmx=bool(request.htmx))
 
 
 def render_page(
@@ -65,15 +86,29 @@ def render_page(
     return render(request, fragment if wants_fragment else page, context, status=status)
 
 
+class OwnPageRedirect(HttpResponse):
+    """A redirect to one of the dashboard's own URLs (from reverse()). Not Django's HttpResponseRedirect,
+    which refuses URLs over 16,384 characters as unsafe: a 10,000-character session id makes one."""
+
+    def __init__(self, url: str, *, htmx: bool = False):
+        super().__init__(status=200 if htmx else 302)
+        self["HX-Redirect" if htmx else "Location"] = iri_to_uri(url)
+
+    @property
+    def url(self) -> str:
+        return self.get("Location") or self["HX-Redirect"]
+
+
 def _redirect(request: HtmxHttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    """To `url`; for htmx the whole page goes there (HX-Redirect)."""
+    return OwnPageRedirect(url, htmx=bool(request.htmx))
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """`/`: the list of the first source the user may view (the default one's for anyone else)."""
     visible = visible_sources(request.user) if request.user.is_authenticated else []
     with using_source(visible[0] if visible else default_source()):
-        return redirect(reverse("sessions_ui:list"))
+        return OwnPageRedirect(reverse("sessions_ui:list"))
 
 
 # --- The list and a user's page.
@@ -99,6 +134,13 @@ def _count(request: HtmxHttpRequest, cl: SessionList) -> HttpResponse:
     return render(request, "sessions_ui/list.html#count", context)
 
 
+def _run_counts(cl: SessionList) -> HttpResponse:
+    """The run counts of the page's rows that were left pending (big inline runs), to swap in by id."""
+    pending = [row for row in cl.page.rows if row.runs_pending]
+    stats = queries.count_inline_runs([row.session.session_id for row in pending])
+    return HttpResponse(run_counts(stats, {row.session.session_id for row in pending if not row.named}))
+
+
 @dashboard_view()
 @vary_on_headers(*WHICH_FRAGMENT)
 def session_list(request: HtmxHttpRequest) -> HttpResponse:
@@ -107,6 +149,8 @@ def session_list(request: HtmxHttpRequest) -> HttpResponse:
     cl = SessionList(request.GET)
     if request.htmx.target == "result-count":
         return _count(request, cl)
+    if request.htmx.target == "run-counts":
+        return _run_counts(cl)
     context = _results_context(cl) | {
         "choices": queries.cached_filter_choices(),
         "types": agno.SESSION_TYPES,
@@ -122,6 +166,8 @@ def user_sessions(request: HtmxHttpRequest, user_id: str) -> HttpResponse:
     cl = SessionList(request.GET, fixed={"user_id": user_id})
     if request.htmx.target == "result-count":
         return _count(request, cl)
+    if request.htmx.target == "run-counts":
+        return _run_counts(cl)
     context = _results_context(cl) | {"user_id": user_id}
     if not request.htmx or request.htmx.history_restore_request:
         context["totals"] = queries.user_totals(user_id)
@@ -133,7 +179,7 @@ def user_sessions(request: HtmxHttpRequest, user_id: str) -> HttpResponse:
 def session_preview(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     """A row's inline expansion in the list: the summary and the first runs, loaded when expanded."""
     if not request.htmx:
-        return redirect(reverse("sessions_ui:detail", args=[session_id]))
+        return _redirect(request, reverse("sessions_ui:detail", args=[session_id]))
     row = current_source().Session.objects.only("session_id", "session_type", "summary").filter(pk=session_id).first()
     context = {"session_id": session_id, "found": row is not None}
     if row is not None:
@@ -200,7 +246,7 @@ def edit(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
 
 
 def _confirm_delete(request: HtmxHttpRequest, sessions, *, action: str, hidden, cancel_url: str, **context):
-    """The confirmation: which sessions and how many runs would go, and a form that sends the same POST again."""
+    """The confirmation: which sessions, how many runs and other records would go, and a form that sends the same POST again."""
     count = sessions.count()
     shown = sessions.only("session_id", "session_type", "session_data").order_by("-created_at", "session_id")
     rows = list(shown[:SHOWN_IN_CONFIRMATION])
@@ -212,6 +258,9 @@ def _confirm_delete(request: HtmxHttpRequest, sessions, *, action: str, hidden, 
         "runs_total": (
             queries.run_total(sessions) if count > len(rows) else sum(runs or 0 for _, runs in doomed.values())
         ),
+        "records": [
+            (number, *changes.RECORD_NAMES[kind]) for kind, number in queries.record_counts(sessions).items() if number
+        ],
         "action": action,
         "hidden": hidden,
         "cancel_url": cancel_url,
@@ -219,14 +268,18 @@ def _confirm_delete(request: HtmxHttpRequest, sessions, *, action: str, hidden, 
     return render_page(request, "sessions_ui/delete_confirm.html", "sessions_ui/delete_confirm.html#dialog", context)
 
 
-def _delete(request: HtmxHttpRequest, sessions, back: str) -> HttpResponse:
-    names, runs = changes.delete_sessions(sessions, request.user)
-    if not names:
+def _delete(request: HtmxHttpRequest, sessions, back: str, *, confirmed: int = 1) -> HttpResponse:
+    """Delete `sessions` (a queryset, or the list of ids confirmed) and say what went, and what was gone already."""
+    deleted = changes.delete_sessions(sessions, request.user)
+    gone = confirmed - len(deleted.names)
+    if not deleted.names:
         messages.warning(request, "Nothing was deleted: the sessions no longer exist.")
-    elif len(names) == 1:
-        messages.success(request, f"Deleted session “{names[0]}” and its {changes.runs_text(runs)}.")
+    elif len(deleted.names) == 1:
+        messages.success(request, f"Deleted session “{deleted.names[0]}” and its {deleted.text}.")
     else:
-        messages.success(request, f"Deleted {len(names)} sessions and their {changes.runs_text(runs)}.")
+        messages.success(request, f"Deleted {len(deleted.names)} sessions and their {deleted.text}.")
+    if deleted.names and gone > 0:
+        messages.info(request, f"{gone} of the {confirmed} sessions you confirmed no longer existed.")
     return _redirect(request, back)
 
 
@@ -257,25 +310,41 @@ def bulk_delete(request: HtmxHttpRequest) -> HttpResponse:
         return render_page(
             request, "sessions_ui/delete_confirm.html", "sessions_ui/delete_confirm.html#dialog", context, status=400
         )
-    sessions = form.sessions()
-    expected = form.cleaned_data["expected"]
+    selected = form.cleaned_data["session_ids"]
+    all_matching = form.cleaned_data["all_matching"]
+    confirming = request.POST.get("confirm") == "yes"
+    if confirming and not all_matching:
+        return _delete(request, form.sessions(), back.list_url, confirmed=len(selected))
+    hidden = back.parameters + form.selection()
     notice = ""
-    if request.POST.get("confirm") == "yes":
-        if expected is None or not form.cleaned_data["all_matching"] or sessions.count() == expected:
-            return _delete(request, sessions, back.list_url)
-        notice = f"The sessions matching these filters changed since you asked ({expected} then). Check again."
+    if all_matching:
+        matching = form.matching_ids()
+        hidden.append(("fingerprint", fingerprint(matching)))
+        confirmed = form.cleaned_data["fingerprint"]
+        if confirming and confirmed == fingerprint(matching):
+            # Exactly the ids the confirmation showed: not the filters again, which may match a newcomer by now.
+            return _delete(request, matching, back.list_url, confirmed=len(matching))
+        if confirming and not confirmed:
+            notice = "Nothing was deleted: a delete of all matching sessions needs the confirmation below."
+        elif confirming:
+            expected = form.cleaned_data["expected"]
+            then = "" if expected is None else f" ({expected} then, {len(matching)} now)"
+            notice = (
+                f"Nothing was deleted: the sessions matching these filters changed since you asked{then}: "
+                "sessions arrived or left. Check the ones below."
+            )
+    sessions = form.sessions()
     if not sessions.exists():
         messages.warning(request, "Nothing to delete: none of these sessions exist (any more).")
         return _redirect(request, back.list_url)
-    selected = form.cleaned_data["session_ids"]
     return _confirm_delete(
         request,
         sessions,
         action=reverse("sessions_ui:bulk_delete"),
-        hidden=back.parameters + form.selection(),
+        hidden=hidden,
         cancel_url=back.list_url,
         notice=notice,
-        missing=0 if form.cleaned_data["all_matching"] else len(selected) - sessions.count(),
+        missing=0 if all_matching else len(selected) - sessions.count(),
     )
 
 
@@ -330,8 +399,19 @@ def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         "runs": runs,
         "expanded": expanded,
         "malformed_runs": timeline.malformed,
+        **_compactions_context(session_id, request.GET.get("compaction", "")),
     }
     return render(request, "sessions_ui/detail.html", context)
+
+
+def _compactions_context(session_id: str, opened: str = "") -> dict:
+    """The session's compaction records (`opened`: the one shown whole, for a link without JavaScript)."""
+    compactions = queries.session_compactions(session_id)
+    return {
+        "compactions": compactions,
+        "compacted_runs": {record.run_id for record in compactions if record.run_id},
+        "opened_compaction": queries.compaction(session_id, opened) if opened else None,
+    }
 
 
 @dashboard_view()
@@ -339,11 +419,12 @@ def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
 def session_runs(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     """One page of the runs timeline: the entries appended by "load more"."""
     if not request.htmx:
-        return redirect(f"{reverse('sessions_ui:detail', args=[session_id])}?{request.GET.urlencode()}#runs")
+        return _redirect(request, f"{reverse('sessions_ui:detail', args=[session_id])}?{request.GET.urlencode()}#runs")
     page = _run_page(queries.run_timeline(session_id), request.GET.get("page"))
     if not page.object_list and not current_source().Session.objects.filter(pk=session_id).exists():
         raise Http404(f"There is no session “{session_id}”.")
     context = {"session_id": session_id, "page": page, "runs": page.object_list, "expanded": set()}
+    context["compacted_runs"] = _compactions_context(session_id)["compacted_runs"]
     return render(request, "sessions_ui/detail.html#run_page", context)
 
 
@@ -353,11 +434,26 @@ def session_run(request: HtmxHttpRequest, session_id: str, run_id: str) -> HttpR
     """One run's whole content, loaded when its timeline entry is expanded."""
     if not request.htmx:
         detail = reverse("sessions_ui:detail", args=[session_id])
-        return redirect(f"{detail}?{urlencode({'run': run_id})}#run-{quote(run_id, safe='')}")
+        return _redirect(request, f"{detail}?{urlencode({'run': run_id})}#run-{quote(run_id, safe='')}")
     run = queries.run_timeline(session_id).tree(run_id)
     if run is None:
         raise Http404(f"Session “{session_id}” has no run “{run_id}”.")
     return render(request, "sessions_ui/run_body.html", {"session_id": session_id, "run": run})
+
+
+@dashboard_view()
+@vary_on_headers("HX-Request")
+def session_compaction(request: HtmxHttpRequest, session_id: str, compaction_id: str) -> HttpResponse:
+    """One compaction record's summary and archived messages, loaded when its entry is opened."""
+    if not request.htmx:
+        detail = reverse("sessions_ui:detail", args=[session_id])
+        return _redirect(
+            request, f"{detail}?{urlencode({'compaction': compaction_id})}#compaction-{quote(compaction_id, safe='')}"
+        )
+    record = queries.compaction(session_id, compaction_id)
+    if record is None:
+        raise Http404(f"Session “{session_id}” has no compaction record “{compaction_id}”.")
+    return render(request, "sessions_ui/compaction_body.html", {"compaction": record})
 
 
 @dashboard_view()

@@ -7,6 +7,7 @@ from tests.agno.fixtures import (  # noqa: F401  (shared fixtures)
     agno_written,
     agno_written_databases,
     fake_openai_url,
+    fresh_database,
     several_sources,
 )
 

@@ -31,7 +31,6 @@ from tests.agno import (
     agno_db,
     agno_get_session,
     agno_get_sessions,
-    postgres_url,
     write_with_agno,
 )
 from tests.agno.fake_openai import SUMMARY_TOPICS, summary_text
@@ -311,25 +310,6 @@ def agno_tables_snapshot(db: AgnoDb) -> dict:
             for table in tables
         }
     return {"columns": columns, "indexes": indexes, "rows": rows}
-
-
-@pytest.fixture
-def fresh_database(tmp_path, django_db_setup):
-    """A database of its own: a file on SQLite; on PostgreSQL, one named after this run's test database."""
-    params = agno_connection().settings_dict
-    if agno_connection().vendor == "sqlite":
-        yield f"sqlite:///{tmp_path / 'agno.db'}"
-        return
-    name = f"{params['NAME']}_agno_only"[:63]
-    admin = postgres_url(params).replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield postgres_url(params, name)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 LIST_SESSIONS = """

@@ -300,6 +300,7 @@ ODD_IDS = [
     "x/export",
     "x/runs",
     "x/runs/y",
+    "x/compactions/y",
     "x/preview",
     "users/ada",
     "multi\nline",
@@ -332,6 +333,7 @@ def test_route_suffixes_win_when_both_readings_name_sessions():
     assert resolve(reverse("sessions_ui:export", args=["x"])).url_name == "export"
     assert resolve(reverse("sessions_ui:export", args=["x/edit"])).url_name == "export"
     assert resolve("/sessions/nope/runs/r1/").url_name == "run"
+    assert resolve("/sessions/nope/compactions/c1/").url_name == "compaction"
     assert resolve("/sessions/delete/").url_name == "bulk_delete"
 
 
@@ -582,3 +584,61 @@ def test_agno_written_workflow_session_shows_its_steps_in_order(agno_written, vi
     for step in run["steps"]:
         if step.get("content"):
             assert step["content"] in unescape(html)
+
+
+# Agno 3.1's compaction records (real agno's are in tests/test_agno31_storage.py)
+
+
+def create_compactions(*rows: tuple) -> None:
+    """agno_compactions as agno 3.1.10 creates it, but created_at as text: SQLite keeps whatever it is given."""
+    table = quoted_table("agno_compactions")
+    with agno_connection().cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {table} (compaction_id VARCHAR PRIMARY KEY, session_id VARCHAR NOT NULL, run_id VARCHAR,"
+            " user_id VARCHAR, first_kept_message_id VARCHAR, summary VARCHAR, archived_messages VARCHAR,"
+            " messages_compacted BIGINT, tokens_before BIGINT, tokens_after BIGINT, created_at VARCHAR NOT NULL)"
+        )
+        for row in rows:
+            cursor.execute(
+                f"INSERT INTO {table} (compaction_id, session_id, run_id, summary, archived_messages,"
+                " messages_compacted, tokens_before, tokens_after, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                row,
+            )
+
+
+def test_a_malformed_compaction_record_is_marked_in_place_and_delete_still_works(viewer_client, admin_client):
+    run = make_agent_run("folded")
+    create_session(session_id="folded", runs=[run], session_data={"session_state": {}})
+    create_compactions(
+        ("fold-1", "folded", run["run_id"], "The user asked about **Lisbon**.", "## user\n\nLisbon?", 6, 900, 120,
+         "1764590400"),
+        ("fold-2", "folded", None, "Later.", None, None, None, None, "not a time"),
+        ("fold-3", "another session", None, "Not this one.", None, 1, 1, 1, "1764590400"),
+    )  # fmt: skip
+    html = detail(viewer_client, "folded").content.decode()
+    section = html.split('id="compactions"', 1)[1].split('id="runs"', 1)[0]
+    assert section.count('<details class="compaction"') == 2
+    assert "6 messages folded" in section and "900 → 120 tok" in section
+    assert '<span class="malformed" title="created_at is not a time">malformed</span>' in section
+    assert "Not this one." not in html and "Lisbon?" not in section  # the archive loads when opened
+    assert ">compacted</span>" in html.split(f'id="run-{run["run_id"]}"', 1)[1].split("</summary>", 1)[0]
+
+    opened = viewer_client.get(reverse("sessions_ui:compaction", args=["folded", "fold-1"]), **HTMX)
+    assert "<strong>Lisbon</strong>" in opened.content.decode() and "Lisbon?" in opened.content.decode()
+    without_archive = viewer_client.get(reverse("sessions_ui:compaction", args=["folded", "fold-2"]), **HTMX)
+    assert "Agno kept no copy of the folded messages" in without_archive.content.decode()
+    assert viewer_client.get(reverse("sessions_ui:compaction", args=["folded", "fold-3"]), **HTMX).status_code == 404
+
+    confirmation = admin_client.post(reverse("sessions_ui:delete", args=["folded"])).content.decode()
+    assert "<strong>2 compaction records</strong>" in confirmation
+    admin_client.post(reverse("sessions_ui:delete", args=["folded"]), {"confirm": "yes"})
+    with agno_connection().cursor() as cursor:
+        cursor.execute(f"SELECT session_id FROM {quoted_table('agno_compactions')}")
+        assert cursor.fetchall() == [("another session",)]
+
+
+def test_without_a_compactions_table_the_detail_page_has_no_compactions(viewer_client):
+    create_session(session_id="plain", runs=[make_agent_run("plain")], session_data={"session_state": {}})
+    html = detail(viewer_client, "plain").content.decode()
+    assert 'id="compactions"' not in html and "compacted" not in html
+    assert viewer_client.get(reverse("sessions_ui:compaction", args=["plain", "x"]), **HTMX).status_code == 404

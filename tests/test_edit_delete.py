@@ -402,6 +402,67 @@ def test_agno_write_between_our_read_and_our_update_is_not_lost(editor_client, s
     assert not LogEntry.objects.exists()
 
 
+def loaded_form(client: Client, session_id: str) -> dict[str, str]:
+    """The hidden fields of the edit form as the browser got it."""
+    html = client.get(edit_url(session_id)).content.decode()
+    return {
+        name: unescape(re.search(rf'name="{name}" value="([^"]*)"', html).group(1))
+        for name in ("updated_at", "version")
+    }
+
+
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("session_data", {**SESSION_DATA, "session_state": {"city": "Porto"}}),
+        ("metadata", {"source": "agno", "same": "second"}),
+        ("summary", {"summary": "Written by Agno in the same second."}),
+    ],
+)
+def test_a_write_in_the_same_second_as_the_form_was_loaded_is_not_overwritten(editor_client, session, column, value):
+    """Agno's updated_at is in whole seconds: a write in the same second leaves it as the form has it."""
+    hidden = loaded_form(editor_client, session.session_id)
+    agno_write(session.session_id, **{column: value})  # updated_at unchanged: the same second
+    before = raw_row(session.session_id)
+    response = editor_client.post(edit_url(session.session_id), hidden | {"session_name": "Mine", "metadata": "{}"})
+    assert response.status_code == 409
+    assert "Not saved: this session changed" in unescape(response.content.decode())
+    assert raw_row(session.session_id) == before
+    assert not LogEntry.objects.exists()
+
+
+def test_a_second_admins_edit_in_the_same_second_is_not_overwritten(editor_client, session, client):
+    first, second = loaded_form(editor_client, session.session_id), loaded_form(editor_client, session.session_id)
+    assert editor_client.post(edit_url(session.session_id), first | {"session_name": "First"}).status_code == 302
+    agno_write(session.session_id, updated_at=session.updated_at)  # as if the clock had not moved
+    response = editor_client.post(edit_url(session.session_id), second | {"session_state": '{"second": 1}'})
+    assert response.status_code == 409
+    assert stored(session.session_id, "session_data")["session_name"] == "First"
+    assert stored(session.session_id, "session_data")["session_state"] == SESSION_DATA["session_state"]
+
+
+def test_the_update_itself_refuses_a_same_second_write_after_our_check(editor_client, session, monkeypatch):
+    """The stored values checked are the UPDATE's condition: a write between the check and the UPDATE is refused."""
+    hidden = loaded_form(editor_client, session.session_id)
+    columns = SessionEditForm._columns
+
+    def agno_writes_meanwhile(form, row):
+        agno_write(session.session_id, metadata={"agno": "same second"})
+        return columns(form, row)
+
+    monkeypatch.setattr(SessionEditForm, "_columns", agno_writes_meanwhile)
+    response = editor_client.post(edit_url(session.session_id), hidden | {"session_name": "Mine"})
+    assert response.status_code == 409
+    assert stored(session.session_id, "session_data")["session_name"] == "Lisbon weather"
+
+
+def test_an_edit_with_the_loaded_version_still_saves(editor_client, session):
+    hidden = loaded_form(editor_client, session.session_id)
+    response = editor_client.post(edit_url(session.session_id), hidden | {"session_name": "Renamed"})
+    assert response.status_code == 302
+    assert stored(session.session_id, "session_data")["session_name"] == "Renamed"
+
+
 def test_edit_of_a_session_that_is_gone_is_a_message_not_an_error(editor_client, session):
     response = editor_client.get(edit_url("no such session"), follow=True)
     assert response.status_code == 200
@@ -562,7 +623,7 @@ def test_bulk_delete_of_all_matching_the_filters(deleter_client, sessions_3x):
     assert 'name="all_matching" value="1"' in html and 'name="user_id" value="ada@example.com"' in html
     assert 'name="expected" value="2"' in html
 
-    response = deleter_client.post(BULK_DELETE_URL, filters | {"confirm": "yes", "expected": "2"})
+    response = deleter_client.post(BULK_DELETE_URL, filters | {"confirm": "yes", "fingerprint": confirmed(html)})
     assert response.status_code == 302
     assert list(AgnoSession.objects.values_list("pk", flat=True)) == ["s2"]
     assert run_ids("s0") == run_ids("s1") == []
@@ -572,7 +633,7 @@ def test_bulk_delete_of_all_matching_the_filters(deleter_client, sessions_3x):
 def test_bulk_confirmation_of_many_sessions_lists_the_first_and_counts_all_runs_in_sql(deleter_client, layout):
     demo = [make_session(index, now=int(time.time()), runs=2) for index in range(105)]
     write_sessions(agno_connection(), demo, layout=layout)
-    expected_runs = sum(count for count, _ in queries.page_runs([d.row["session_id"] for d in demo], set()).values())
+    expected_runs = sum(stats.runs for stats in queries.page_runs([d.row["session_id"] for d in demo], set()).values())
     assert expected_runs == 2 * 105  # team member runs are not top-level runs
 
     html = unescape(deleter_client.post(BULK_DELETE_URL, {"all_matching": "1"}).content.decode())
@@ -582,14 +643,69 @@ def test_bulk_confirmation_of_many_sessions_lists_the_first_and_counts_all_runs_
     assert html.count('class="badge') == 100
 
 
+def confirmed(html: str) -> str:
+    """The fingerprint of the sessions a confirmation of "all matching" showed."""
+    return re.search(r'name="fingerprint" value="([0-9a-f]+)"', html).group(1)
+
+
 def test_bulk_delete_by_filter_asks_again_when_the_matching_sessions_changed(deleter_client, sessions_3x):
+    filters = {"all_matching": "1", "user_id": "ada@example.com"}
+    shown = confirmed(deleter_client.post(BULK_DELETE_URL, filters).content.decode())
     create_session(session_id="new one", user_id="ada@example.com")
-    filters = {"all_matching": "1", "user_id": "ada@example.com", "confirm": "yes", "expected": "2"}
-    response = deleter_client.post(BULK_DELETE_URL, filters)
+    response = deleter_client.post(BULK_DELETE_URL, filters | {"confirm": "yes", "expected": "2", "fingerprint": shown})
     assert response.status_code == 200
     html = unescape(response.content.decode())
-    assert "changed since you asked" in html and "Delete 3 sessions?" in html
+    assert "changed since you asked (2 then, 3 now)" in html and "Delete 3 sessions?" in html
     assert AgnoSession.objects.count() == 4
+    assert confirmed(html) != shown
+
+
+def test_bulk_delete_by_filter_refuses_the_same_count_of_other_sessions(deleter_client, sessions_3x):
+    """One session left and another arrived: the count is the same, the sessions are not."""
+    filters = {"all_matching": "1", "user_id": "ada@example.com"}
+    shown = confirmed(deleter_client.post(BULK_DELETE_URL, filters).content.decode())
+    AgnoSession.objects.filter(pk="s0").update(user_id="someone else")
+    create_session(session_id="arrived", user_id="ada@example.com")
+    response = deleter_client.post(BULK_DELETE_URL, filters | {"confirm": "yes", "expected": "2", "fingerprint": shown})
+    assert "changed since you asked (2 then, 2 now)" in unescape(response.content.decode())
+    assert AgnoSession.objects.count() == 4
+
+
+@pytest.mark.parametrize("extra", [{}, {"expected": "2"}, {"fingerprint": ""}])
+def test_a_confirm_of_all_matching_without_its_fingerprint_deletes_nothing(deleter_client, sessions_3x, extra):
+    data = {"all_matching": "1", "user_id": "ada@example.com", "confirm": "yes", **extra}
+    response = deleter_client.post(BULK_DELETE_URL, data)
+    assert response.status_code == 200
+    assert "Nothing was deleted: a delete of all matching sessions needs the confirmation" in unescape(
+        response.content.decode()
+    )
+    assert AgnoSession.objects.count() == 3
+
+
+def test_bulk_delete_by_filter_deletes_the_confirmed_ids_not_the_filters_again(
+    deleter_client, sessions_3x, monkeypatch
+):
+    """A session that arrives between the check and the delete is not deleted: the ids checked are."""
+    from sessions_ui import changes
+
+    filters = {"all_matching": "1", "user_id": "ada@example.com"}
+    shown = confirmed(deleter_client.post(BULK_DELETE_URL, filters).content.decode())
+    delete_sessions = changes.delete_sessions
+
+    def agno_writes_meanwhile(sessions, user):
+        create_session(session_id="just arrived", user_id="ada@example.com")
+        return delete_sessions(sessions, user)
+
+    monkeypatch.setattr(changes, "delete_sessions", agno_writes_meanwhile)
+    response = deleter_client.post(BULK_DELETE_URL, filters | {"confirm": "yes", "fingerprint": shown}, follow=True)
+    assert "Deleted 2 sessions" in unescape(response.content.decode())
+    assert sorted(AgnoSession.objects.values_list("pk", flat=True)) == ["just arrived", "s2"]
+
+
+def test_bulk_delete_of_selected_ids_says_which_were_gone_already(deleter_client, sessions_3x):
+    data = {"session_ids": ["s0", "s2", "already-gone"], "confirm": "yes"}
+    html = unescape(deleter_client.post(BULK_DELETE_URL, data, follow=True).content.decode())
+    assert "Deleted 2 sessions" in html and "1 of the 3 sessions you confirmed no longer existed." in html
 
 
 def test_bulk_delete_with_invalid_filters_deletes_nothing(deleter_client, sessions_3x):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
@@ -50,6 +51,7 @@ CASES = [
     Case("export", "GET", VIEW, 200, args=(SESSION_ID,)),
     Case("runs", "GET", VIEW, 200, args=(SESSION_ID,), htmx=True),
     Case("run", "GET", VIEW, 200, args=(SESSION_ID, RUN_ID), htmx=True),
+    Case("compaction", "GET", VIEW, 302, args=(SESSION_ID, "perm-fold")),  # to the detail page that opens it
     Case("preview", "GET", VIEW, 200, args=(SESSION_ID,), htmx=True),
     Case("user", "GET", VIEW, 200, args=("ada@example.com",)),
     Case("audit", "GET", VIEW, 200),
@@ -98,7 +100,10 @@ def test_permission_matrix(role, case, session):
 
     response = getattr(client, case.method.lower())(case.url(), data, headers=headers)
 
-    if role == "anonymous":
+    if role == "anonymous" and case.htmx:
+        assert response.status_code == 200  # the whole page goes to the login (HX-Redirect), nothing is swapped
+        assert response["HX-Redirect"].startswith(reverse("login") + "?next=")
+    elif role == "anonymous":
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login") + "?next=")
     elif role in NEEDS[case.needs]:
@@ -173,3 +178,18 @@ def test_login_page_and_logout(session):
     assert client.get(reverse("sessions_ui:list")).status_code == 200
     assert client.post(reverse("logout")).status_code == 302
     assert client.get(reverse("sessions_ui:list")).status_code == 302
+
+
+def test_an_expired_login_during_htmx_sends_the_page_to_the_login_and_back_to_the_page(session):
+    page = "/sessions/?q=Lisbon&live=1"
+    response = Client().get(
+        "/sessions/?q=Lisbon&live=1", headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver{page}"}
+    )
+    assert response.status_code == 200 and response.content == b""
+    assert response["HX-Redirect"] == f"{reverse('login')}?next={quote(page, safe='/')}"
+    # A current URL of another origin is not followed: back to the fragment's own URL then.
+    response = Client().post(
+        f"/sessions/{SESSION_ID}/delete/", headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example/x"}
+    )
+    fragment = f"/sessions/{quote(SESSION_ID)}/delete/"
+    assert response["HX-Redirect"] == f"{reverse('login')}?next={quote(fragment)}"

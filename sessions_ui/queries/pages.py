@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from math import ceil
 
 from django.core.cache import cache
-from django.db.models import BooleanField, ExpressionWrapper, F, Func, Q, QuerySet
+from django.db.models import F, Func, QuerySet
 
 from sessions_ui import agno
 from sessions_ui.models import SessionColumns
-from sessions_ui.queries.runs import page_runs
+from sessions_ui.queries.list_runs import StoredSize, list_run_stats
+from sessions_ui.queries.positions import KEYSET_SORTS, Position, rows_after, rows_before
 from sessions_ui.queries.sql_json import JSONText, component_name
 from sessions_ui.schema import has_inline_runs
 from sessions_ui.sources import current_source
@@ -76,7 +77,9 @@ class Unindexed(Func):
 class ListRow:
     session: agno.Session
     component_name: str
-    runs: int | None  # None: the stored runs could not be counted without loading them
+    runs: int | None  # None: the stored runs could not be read, or are not counted yet (runs_pending)
+    runs_pending: bool = False
+    named: bool = True  # False: the name shown is the first input (or the id), not a stored session_name
 
     @property
     def malformed_data(self) -> agno.Malformed | None:
@@ -100,6 +103,9 @@ class ListPage:
     total_is: str
     past_end: bool = False  # the requested page is beyond the last one
     per_page: int = LIST_PAGE_SIZE
+    # The first and last rows' Position tokens, for Previous and Next; "" where pages are offsets.
+    first: str = ""
+    last: str = ""
 
     @property
     def has_previous(self) -> bool:
@@ -126,7 +132,16 @@ class ListPage:
         return max(1, ceil(self.total / self.per_page)) if self.total_is == "exact" else None
 
 
-def list_page(sessions: QuerySet, number: int, *, filtered: bool, newest_window: bool = False) -> ListPage:
+def list_page(
+    sessions: QuerySet,
+    number: int,
+    *,
+    filtered: bool,
+    newest_window: bool = False,
+    sort: str | None = None,
+    after: Position | None = None,
+    before: Position | None = None,
+) -> ListPage:
     """One page of `sessions` (filtered and ordered), fast at a million rows.
 
     Reads one row more than a page to know whether a next page exists, and counts only what is
@@ -134,9 +149,18 @@ def list_page(sessions: QuerySet, number: int, *, filtered: bool, newest_window:
     COUNT_CAP + 1 rows of an index. A filtered count reads every row it counts, so it is left
     "pending" for `list_total`, which the page asks for once its rows are shown.
     `newest_window` (the sessions are a search, newest first): see `_newest_rows`.
+    `sort` in KEYSET_SORTS: the page has Position tokens, and is the one `after` or `before` one
+    (page `number` is then only what it is called); see sessions_ui/queries/positions.py.
     """
+    keyset = sort in KEYSET_SORTS and not newest_window
+    if keyset and (after or before):
+        page = _keyset_page(sessions, number, sort, after, before, filtered=filtered)
+        if page is not None:
+            return page
+        if before:
+            number = 1
     if (number - 1) * LIST_PAGE_SIZE >= DEEP_OFFSET:
-        return _deep_page(sessions, number)
+        return _deep_page(sessions, number, keyset=keyset)
     rows = _newest_rows(sessions, number) if newest_window else None
     if rows is None:
         rows = _page_rows(sessions, number)
@@ -148,22 +172,52 @@ def list_page(sessions: QuerySet, number: int, *, filtered: bool, newest_window:
             rows = _page_rows(sessions, number)
     has_next = len(rows) > LIST_PAGE_SIZE
     rows = rows[:LIST_PAGE_SIZE]
+    if past_end:
+        return _page(rows, number, has_next, (total, total_is), past_end=True, keyset=keyset)
+    return _page(rows, number, has_next, _total(sessions, number, rows, has_next, filtered), keyset=keyset)
+
+
+def _keyset_page(
+    sessions: QuerySet, number: int, sort: str, after: Position | None, before: Position | None, *, filtered: bool
+) -> ListPage | None:
+    """The page after `after` (or before `before`); None when none is left there (rows were deleted)."""
+    if after:
+        rows = list(_list_columns(rows_after(sessions, after, sort))[: LIST_PAGE_SIZE + 1])
+        has_next = len(rows) > LIST_PAGE_SIZE
+        rows = rows[:LIST_PAGE_SIZE]
+    else:
+        rows = list(_list_columns(rows_before(sessions, before, sort))[: LIST_PAGE_SIZE + 1])
+        if len(rows) <= LIST_PAGE_SIZE:
+            return None  # the first page, or less: the offset page 1 says it best
+        rows, has_next = rows[:LIST_PAGE_SIZE][::-1], True
+    if not rows:
+        return None
+    number = max(number, 2)  # a page after or before another is not the first
+    return _page(rows, number, has_next, _total(sessions, number, rows, has_next, filtered), keyset=True)
+
+
+def _total(sessions: QuerySet, number: int, rows: list, has_next: bool, filtered: bool) -> tuple[int, str]:
     seen = (number - 1) * LIST_PAGE_SIZE + len(rows)
-    if not past_end:
-        if rows and not has_next:
-            total, total_is = seen, "exact"
-        elif filtered:
-            total, total_is = seen, "pending"
-        else:
-            total, total_is = list_total(sessions, filtered=False, seen=seen)
+    if rows and not has_next:
+        return seen, "exact"
+    if filtered:
+        return seen, "pending"
+    return list_total(sessions, filtered=False, seen=seen)
+
+
+def _page(
+    rows: list, number: int, has_next: bool, total: tuple[int, str], *, past_end: bool = False, keyset: bool
+) -> ListPage:
     return ListPage(
         rows=list_rows(rows),
         number=number,
         has_next=has_next,
-        total=total,
-        total_is=total_is,
+        total=total[0],
+        total_is=total[1],
         past_end=past_end,
         per_page=LIST_PAGE_SIZE,
+        first=Position.of(rows[0]).token if keyset and rows else "",
+        last=Position.of(rows[-1]).token if keyset and rows else "",
     )
 
 
@@ -191,12 +245,12 @@ def _list_columns(sessions: QuerySet) -> QuerySet:
         sessions.for_list().defer("agent_data", "team_data", "workflow_data").annotate(component_name=component_name())
     )
     if has_inline_runs():
-        # Whether there is anything to count inline (a null test reads no blob): Agno 3.x nulls the column.
-        page = page.annotate(stores_inline_runs=ExpressionWrapper(Q(runs__isnull=False), output_field=BooleanField()))
+        # How big the inline runs are (NULL: none, Agno 3.x nulls the column), read without parsing them.
+        page = page.annotate(inline_runs_size=StoredSize("runs"))
     return page
 
 
-def _deep_page(sessions: QuerySet, number: int) -> ListPage:
+def _deep_page(sessions: QuerySet, number: int, *, keyset: bool) -> ListPage:
     """Page `number`, at least DEEP_OFFSET rows in: counted exactly, and read from the nearer end.
 
     OFFSET reads and sorts every row it skips (seconds at a million rows), so a page in the second
@@ -214,15 +268,7 @@ def _deep_page(sessions: QuerySet, number: int) -> ListPage:
         rows = _rows_at(sessions, offset, end)
     else:
         rows = _rows_at(sessions.reverse(), total - end, total - offset)[::-1]
-    return ListPage(
-        rows=list_rows(rows),
-        number=number,
-        has_next=number < last,
-        total=total,
-        total_is="exact",
-        past_end=past_end,
-        per_page=LIST_PAGE_SIZE,
-    )
+    return _page(rows, number, number < last, (total, "exact"), past_end=past_end, keyset=keyset)
 
 
 def _newest_rows(sessions: QuerySet, number: int) -> list[SessionColumns] | None:
@@ -294,14 +340,22 @@ def _planner_estimate() -> int:
 
 
 def list_rows(rows: list[SessionColumns]) -> list[ListRow]:
-    """Decode a page of rows; run counts and the name fallback come from `page_runs`, in SQL."""
+    """Decode a page of rows; run counts and the name fallback come from `list_run_stats`, without a blob."""
     sessions = [agno.decode_session(row) for row in rows]
     unnamed = {session.session_id for session in sessions if not session.name}
-    inline = {row.pk for row in rows if getattr(row, "stores_inline_runs", True)}
-    stats = page_runs([session.session_id for session in sessions], unnamed, inline=inline)
+    stats = list_run_stats(rows, unnamed)
     result = []
     for row, session in zip(rows, sessions, strict=True):
         session_stats = stats[session.session_id]
+        named = bool(session.name)
         session.name = session.name or session_stats.first_input.strip()
-        result.append(ListRow(session=session, component_name=str(row.component_name or ""), runs=session_stats.runs))
+        result.append(
+            ListRow(
+                session=session,
+                component_name=str(row.component_name or ""),
+                runs=session_stats.runs,
+                runs_pending=session_stats.pending,
+                named=named,
+            )
+        )
     return result

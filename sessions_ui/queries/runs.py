@@ -47,6 +47,18 @@ class RunStats(NamedTuple):
 
     runs: int | None  # top-level runs; None where the inline runs cannot be read (malformed JSON)
     first_input: str  # the first run's input: the name AgentOS shows for a session without one
+    pending: bool = False  # the inline runs are not counted yet (sessions_ui.queries.list_runs)
+
+    def plus(self, later: RunStats) -> RunStats:
+        """These runs followed by `later`'s (a session Agno 2.x and 3.x both wrote: inline runs first)."""
+        return RunStats(
+            None if self.runs is None or later.runs is None else self.runs + later.runs,
+            self.first_input or later.first_input,
+            self.pending or later.pending,
+        )
+
+
+NO_RUNS = RunStats(0, "")
 
 
 def run_total(sessions: QuerySet) -> int:
@@ -62,32 +74,35 @@ def run_total(sessions: QuerySet) -> int:
     return total
 
 
-def page_runs(session_ids: list[str], unnamed: set[str], *, inline: set[str] | None = None) -> dict[str, RunStats]:
-    """The RunStats of each session, in one query per run layout.
+def page_runs(session_ids: list[str], unnamed: set[str]) -> dict[str, RunStats]:
+    """The RunStats of each session, in one query per run layout (the first input only for `unnamed`)."""
+    inline = inline_stats(session_ids, unnamed)
+    return {
+        session_id: inline[session_id].plus(stats) for session_id, stats in table_stats(session_ids, unnamed).items()
+    }
 
-    The first input is read only for `unnamed`. `inline`: the sessions whose inline `runs` column is
-    not NULL, when the caller knows (the others have none).
-    """
-    stats = dict.fromkeys(session_ids, RunStats(0, ""))
-    if not session_ids:
-        return stats
-    connection = current_source().connection
-    with connection.cursor() as cursor:
-        inline_ids = (
-            session_ids if inline is None else [session_id for session_id in session_ids if session_id in inline]
-        )
-        if has_inline_runs() and inline_ids:
-            cursor.execute(*_inline_stats_sql(connection.vendor, inline_ids, unnamed))
+
+def inline_stats(session_ids: list[str], unnamed: set[str]) -> dict[str, RunStats]:
+    """The RunStats of each session's inline (Agno 2.x) runs: reads their blobs, in one query."""
+    stats = dict.fromkeys(session_ids, NO_RUNS)
+    if session_ids and has_inline_runs():
+        connection = current_source().connection
+        with connection.cursor() as cursor:
+            cursor.execute(*_inline_stats_sql(connection.vendor, session_ids, unnamed))
             for session_id, count, first_input in cursor.fetchall():
                 stats[session_id] = RunStats(count, _text(first_input))
-        if has_runs_table():
+    return stats
+
+
+def table_stats(session_ids: list[str], unnamed: set[str]) -> dict[str, RunStats]:
+    """The RunStats of each session's rows in the Agno 3.x runs table, in one query of its columns."""
+    stats = dict.fromkeys(session_ids, NO_RUNS)
+    if session_ids and has_runs_table():
+        connection = current_source().connection
+        with connection.cursor() as cursor:
             cursor.execute(*_run_rows_stats_sql(connection.vendor, session_ids, unnamed))
             for session_id, count, first_input in cursor.fetchall():
-                inline_stats = stats[session_id]
-                stats[session_id] = RunStats(
-                    None if inline_stats.runs is None else inline_stats.runs + count,
-                    inline_stats.first_input or _text(first_input),
-                )
+                stats[session_id] = RunStats(count, _text(first_input))
     return stats
 
 

@@ -10,6 +10,7 @@ markup to Jinja2 templates, `jinja2/sessions_ui/list_table.html` and its repeate
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -26,8 +27,9 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from markupsafe import Markup
 
+from sessions_ui.converters import id_to_path
 from sessions_ui.listing import SessionList
-from sessions_ui.queries import ListRow
+from sessions_ui.queries import ListRow, RunStats
 from sessions_ui.sources import reverse
 
 register = template.Library()
@@ -95,6 +97,7 @@ class RowValues:
     """What one row of the table shows: text the template escapes, and the repeated cells as its own markup."""
 
     session_id: str
+    key: str  # the id of its cells that the run-counts answer replaces (row_key)
     detail_url: str
     preview_url: str
     name: str
@@ -104,7 +107,9 @@ class RowValues:
     type: Markup
     owner: Markup | None
     user: Markup | None
-    runs: str | None  # None: the stored runs could not be read
+    runs: str | None  # None: the stored runs could not be read, or are not counted yet
+    runs_pending: bool
+    unnamed: bool  # pending, and shown by its first input: the run-counts answer names it
     tokens: str | None
     malformed_tokens: str
     summary: str | None  # the summary's text (may be empty: topics only), None without a summary
@@ -120,8 +125,9 @@ def list_url(**filters: str) -> str:
 
 
 @register.simple_tag
-def session_table(cl: SessionList, rows: list[ListRow], *, can_delete: bool) -> SafeString:
-    """The list's <table>: its head (sort links from `cl`) and a <tbody> per row."""
+def session_table(cl: SessionList, rows: list[ListRow], *, can_delete: bool, counts_url: str) -> SafeString:
+    """The list's <table>: its head (sort links from `cl`) and a <tbody> per row; `counts_url` answers
+    the rows whose run counts are pending (this page's URL)."""
     detail_url, preview_url, user_url = map(
         _session_url, ("sessions_ui:detail", "sessions_ui:preview", "sessions_ui:user")
     )
@@ -160,6 +166,7 @@ def session_table(cl: SessionList, rows: list[ListRow], *, can_delete: bool) -> 
         values.append(
             RowValues(
                 session_id=session.session_id,
+                key=row_key(session.session_id),
                 detail_url=detail_url(session.session_id),
                 preview_url=preview_url(session.session_id),
                 name=_truncate(name, 120),
@@ -174,6 +181,8 @@ def session_table(cl: SessionList, rows: list[ListRow], *, can_delete: bool) -> 
                 ),
                 user=user_cell(session.user_id) if session.user_id else None,
                 runs=None if row.runs is None else f"{row.runs:,}",
+                runs_pending=row.runs_pending,
+                unnamed=row.runs_pending and not row.named,
                 tokens=None if tokens is None else f"{tokens:,}",
                 malformed_tokens=malformed_data.reason if malformed_data else "",
                 summary=_truncate(session.summary.text, 300) if session.summary and not malformed_summary else None,
@@ -182,8 +191,48 @@ def session_table(cl: SessionList, rows: list[ListRow], *, can_delete: bool) -> 
                 updated=_time(session.updated_at, zone, now) if session.updated_at else None,
             )
         )
-    table = _template("sessions_ui/list_table.html").render(rows=values, can_delete=can_delete, sort_links=cl.sort_links, headings=HEADINGS)
+    table = _template("sessions_ui/list_table.html").render(
+        rows=values, can_delete=can_delete, sort_links=cl.sort_links, headings=HEADINGS, counts_url=counts_url
+    )
     return mark_safe(table)  # Jinja2 autoescapes every value
+
+
+@dataclass(slots=True)
+class CountedRow:
+    """A pending row's cells once its runs are counted (run_counts.html)."""
+
+    key: str
+    detail_url: str
+    runs: str | None
+    runs_pending: bool
+    unnamed: bool
+    name: str
+    name_title: str
+
+
+def run_counts(stats: dict[str, RunStats], unnamed: set[str]) -> SafeString:
+    """The runs cells (and, for `unnamed` sessions, the name links) of counted rows, to swap in by id."""
+    detail_url = _session_url("sessions_ui:detail")
+    rows = []
+    for session_id, session_stats in stats.items():
+        name = session_stats.first_input.strip() or session_id
+        rows.append(
+            CountedRow(
+                key=row_key(session_id),
+                detail_url=detail_url(session_id),
+                runs=None if session_stats.runs is None else f"{session_stats.runs:,}",
+                runs_pending=False,
+                unnamed=session_id in unnamed,
+                name=_truncate(name, 120),
+                name_title=_truncate(name, 300),
+            )
+        )
+    return mark_safe(_template("sessions_ui/run_counts.html").render(rows=rows))  # autoescaped
+
+
+def row_key(session_id: str) -> str:
+    """A short id-safe key of a session id, for the ids of its row's cells."""
+    return hashlib.blake2b(session_id.encode(), digest_size=8).hexdigest()
 
 
 @cache
@@ -194,7 +243,7 @@ def _template(name: str):
 def _session_url(name: str) -> Callable[[str], str]:
     """`reverse(name, args=[session_id])` for a page of ids: reversed once, each id quoted as reverse() does."""
     head, _, tail = reverse(name, args=["\x01"]).partition("%01")
-    return lambda session_id: f"{head}{quote(session_id, safe=RFC3986_SUBDELIMS + '/~:@')}{tail}"
+    return lambda session_id: f"{head}{quote(id_to_path(session_id), safe=RFC3986_SUBDELIMS + '/~:@')}{tail}"
 
 
 def _time(value: datetime | None, zone: tzinfo, now: datetime) -> Time:

@@ -118,6 +118,52 @@
     }
   });
 
+  // A fragment request that fails shows so where its answer would have gone, instead of leaving stale
+  // content (old rows under a "Live" badge still ticking: the live refresh is inside what is replaced,
+  // so it stops too). The dashboard's fault fragment (sessions_ui/faults.py) is shown as it is; any
+  // other failure gets a message of its own. Targets marked data-fail-quietly (suggestions) stay as they are.
+  const FAILURES = {
+    403: "You may not do this (any more): your permissions changed.",
+    404: "Not found: it was deleted meanwhile, or its address changed.",
+  };
+
+  function failureCard(text) {
+    const card = document.createElement("div");
+    card.className = "fault card";
+    card.setAttribute("role", "alert");
+    const message = document.createElement("p");
+    message.textContent = text;
+    const again = document.createElement("a");
+    again.className = "button";
+    again.textContent = "Try again";
+    card.append(message, again);
+    return card;
+  }
+
+  function showFailure(target, card) {
+    if (target && target.closest("[data-fail-quietly]")) return;
+    if (!target || target === document.body) target = document.querySelector("main.page");
+    const again = card.querySelector("a.button");
+    if (again) again.href = window.location.href; // the page, not the fragment's URL
+    target.classList.remove("htmx-request");
+    target.replaceChildren(card);
+  }
+
+  document.addEventListener("htmx:responseError", (event) => {
+    const xhr = event.detail.xhr;
+    let card = null;
+    if (xhr.getResponseHeader("X-Dashboard-Fault")) {
+      card = new DOMParser().parseFromString(xhr.responseText, "text/html").querySelector(".fault");
+    }
+    const text = FAILURES[xhr.status] || `The server failed to answer (${xhr.status} ${xhr.statusText})`;
+    showFailure(event.detail.target, card || failureCard(text));
+  });
+  for (const name of ["htmx:sendError", "htmx:timeout"]) {
+    document.addEventListener(name, (event) => {
+      showFailure(event.detail.target, failureCard("The dashboard did not answer: the server or the network is down."));
+    });
+  }
+
   // A delete confirmation arrives as a <dialog>: shown as a modal, and gone from the page once closed.
   document.addEventListener("htmx:load", (event) => {
     const root = event.target;

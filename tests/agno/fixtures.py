@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import psycopg
 import pytest
 
-from tests.agno import AGNO_VERSIONS, AgnoDb, agno_db, use_agno_tables, write_with_agno
+from tests.agno import AGNO_VERSIONS, AgnoDb, agno_db, postgres_url, use_agno_tables, write_with_agno
 from tests.agno.fake_openai import fake_openai_server
 
 
@@ -79,6 +80,27 @@ def agno_written(request, agno_written_databases, db) -> Iterator[AgnoWritten]:
     written = agno_written_databases[request.param]
     with use_agno_tables(written.db.session_table, written.db.runs_table):
         yield written
+
+
+@pytest.fixture
+def fresh_database(tmp_path, django_db_setup):
+    """A database of its own: a file on SQLite; on PostgreSQL, one named after this run's test database."""
+    from sessions_ui.schema import agno_connection
+
+    params = agno_connection().settings_dict
+    if agno_connection().vendor == "sqlite":
+        yield f"sqlite:///{tmp_path / 'agno.db'}"
+        return
+    name = f"{params['NAME']}_agno_only"[:63]
+    admin = postgres_url(params).replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield postgres_url(params, name)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass(frozen=True)

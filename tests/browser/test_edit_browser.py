@@ -106,6 +106,26 @@ def test_bulk_delete_of_selected_rows_from_the_list(admin_page, live_server):
     assert list(AgnoSession.objects.values_list("pk", flat=True)) == ["bulk-1"]
 
 
+def test_bulk_delete_of_all_matching_deletes_what_the_dialog_showed(admin_page, live_server):
+    for index in range(3):
+        create_session(
+            session_id=f"match-{index}", user_id="ada@example.com", session_data={"session_name": f"M {index}"}
+        )
+    create_session(session_id="other", user_id="grace@example.org")
+    admin_page.goto(f"{live_server.url}/sessions/?user_id=ada%40example.com")
+    admin_page.get_by_role("button", name="Delete all 3 matching…").click()
+    dialog = admin_page.locator("dialog#confirm-dialog")
+    expect(dialog).to_contain_text("Delete 3 sessions?")
+    create_session(session_id="arrived", user_id="ada@example.com")  # after the dialog was shown
+    dialog.get_by_role("button", name="Delete 3 sessions").click()
+    dialog = admin_page.locator("dialog#confirm-dialog")
+    expect(dialog).to_contain_text("changed since you asked (3 then, 4 now)")
+    assert AgnoSession.objects.count() == 5
+    dialog.get_by_role("button", name="Delete 4 sessions").click()
+    expect(admin_page.locator(".message.success")).to_contain_text("Deleted 4 sessions")
+    assert list(AgnoSession.objects.values_list("pk", flat=True)) == ["other"]
+
+
 def test_bulk_delete_with_nothing_selected_explains_in_the_dialog(admin_page, live_server):
     create_session(session_id="lonely")
     admin_page.goto(f"{live_server.url}/sessions/")

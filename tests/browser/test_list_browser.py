@@ -1,5 +1,6 @@
 """The list in a real browser: HTMX filters push the URL, back restores, rows expand in place, keyboard."""
 
+import re
 import time
 from urllib.parse import parse_qs, urlparse
 
@@ -7,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import create_session, make_agent_run
+from tests.test_list_runs import big_runs
 
 pytestmark = pytest.mark.browser
 
@@ -184,3 +186,17 @@ def test_filtered_count_fills_in_after_the_rows(admin_page, live_server):
     assert query(page) == {"user_id": ["ada@example.com"], "page": ["2"]}
     expect(page.locator("#result-count")).to_have_text("53 sessions")  # the last page tells: no count request
     assert same_document(page)
+
+
+def test_a_big_sessions_run_count_fills_in_after_the_rows(admin_page, live_server):
+    """Big inline runs are counted after the page is shown (issue 13): the pending cell and the
+    unnamed session's name fill in, with no error, and stay filled on the next render."""
+    create_session(session_id="busy", session_data={}, runs=big_runs("busy", 110), layout="2", created_at=NOW)
+    page = admin_page
+    page.goto(f"{live_server.url}/sessions/")
+    runs_cell = page.locator("tbody.session-row td.col-runs")
+    expect(runs_cell).to_have_text("110")
+    expect(page.locator("#results .session-link")).to_have_text([re.compile(r"^[0-9a-f]{100,}…$")])
+    page.reload()
+    expect(runs_cell).to_have_text("110")
+    assert page.locator("#run-counts").count() == 0

@@ -124,6 +124,23 @@ EXPECTED = [
     Expect(s(f"{SID}/runs/"), "GET", LOGIN_REDIRECT, 200, 200, "sessions/<session:session_id>/runs/", htmx=True),
     Expect(s("missing/runs/"), "GET", LOGIN_REDIRECT, 404, 404, "sessions/<session:session_id>/runs/", htmx=True),
     Expect(
+        s(f"{SID}/compactions/no-such-fold/"),
+        "GET",
+        LOGIN_REDIRECT,
+        302,
+        302,
+        "sessions/<session:session_id>/compactions/<session:compaction_id>/",
+    ),
+    Expect(
+        s(f"{SID}/compactions/no-such-fold/"),
+        "GET",
+        LOGIN_REDIRECT,
+        404,
+        404,
+        "sessions/<session:session_id>/compactions/<session:compaction_id>/",
+        htmx=True,
+    ),
+    Expect(
         s(f"{SID}/runs/{RUN_ID}/"),
         "GET",
         LOGIN_REDIRECT,
@@ -193,7 +210,11 @@ def test_expected_status(sessions, role, expect):
     else:
         response = client.generic(expect.method, expect.path, **headers)
     wanted = getattr(expect, role)
-    if wanted == LOGIN_REDIRECT:
+    if wanted == LOGIN_REDIRECT and expect.htmx:
+        # htmx is told to load the login as the whole page (HX-Redirect), not to swap it in.
+        assert response.status_code == 200, (role, response.status_code)
+        assert response["HX-Redirect"].startswith(f"{LOGIN}?next="), response.headers
+    elif wanted == LOGIN_REDIRECT:
         assert response.status_code == 302, (role, response.status_code)
         assert response["Location"].startswith(f"{LOGIN}?next="), response["Location"]
     else:

@@ -8,6 +8,7 @@ edit form and POSTs, delete confirmation and delete, bulk delete, audit, admin).
 from __future__ import annotations
 
 import json
+import re
 import zlib
 
 import pytest
@@ -624,7 +625,8 @@ def test_every_malformed_row_at_once_in_lists_and_bulk_deletes(admin_client):
     pages.append(("bulk selected", admin_client.post(BULK_DELETE_URL, {"session_ids": some})))
     pages.append(("bulk all", admin_client.post(BULK_DELETE_URL, {"all_matching": "1", "q": "all"}, **HTMX)))
     count = AgnoSession.objects.filter(session_id__contains="all").count()
-    confirm = {"all_matching": "1", "q": "all", "expected": str(count), "confirm": "yes"}
+    shown = re.search(r'name="fingerprint" value="(\w+)"', pages[-1][1].content.decode()).group(1)
+    confirm = {"all_matching": "1", "q": "all", "expected": str(count), "fingerprint": shown, "confirm": "yes"}
     pages.append(("bulk delete all", admin_client.post(BULK_DELETE_URL, confirm)))
     pages.append(("list after", admin_client.get(LIST_URL)))
     pages.append(("audit after", admin_client.get(reverse("sessions_ui:audit"))))

@@ -61,16 +61,7 @@ class Command(BaseCommand):
         if not table_columns(table, connection):
             self.stderr.write(f"There is no session table {quoted_table(table, connection)}: nothing to index.")
             return
-        indexes = [
-            self._order_index(connection),
-            *(self._filter_index(connection, column) for column in FILTER_COLUMNS),
-        ]
-        extension = None
-        if connection.vendor == "postgresql":
-            extension = self._trigram_extension(connection)
-            if extension:
-                indexes += [self._search_index(connection, name, extension[0]) for name in searched_texts()]
-        self._check(connection, indexes)
+        indexes, extension = self.plan(connection)
         missing = [index for index in indexes if index.state == "missing"]
         self._report(connection, indexes, extension)
         if not apply:
@@ -87,6 +78,21 @@ class Command(BaseCommand):
                 created = True
         if created:
             self._analyze(connection)
+
+    def plan(self, connection) -> tuple[list[Index], tuple[str, bool] | None]:
+        """Every index this command makes, each with its state, and pg_trgm's (schema, installed) on PostgreSQL
+        (None: the server has no pg_trgm, or SQLite). Also what sessions_ui.doctor reports."""
+        indexes = [
+            self._order_index(connection),
+            *(self._filter_index(connection, column) for column in FILTER_COLUMNS),
+        ]
+        extension = None
+        if connection.vendor == "postgresql":
+            extension = self._trigram_extension(connection)
+            if extension:
+                indexes += [self._search_index(connection, name, extension[0]) for name in searched_texts()]
+        self._check(connection, indexes)
+        return indexes, extension
 
     def _order_index(self, connection) -> Index:
         """The list's own order, `created_at DESC, session_id`: a deep page finds its keys in the index alone
