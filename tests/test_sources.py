@@ -8,6 +8,7 @@ on PostgreSQL, `lab` (agno 3.1.10, a custom table in schema `lab`). The default 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import quote
@@ -166,8 +167,6 @@ def test_a_viewer_of_one_source_cannot_reach_the_others(several_sources, client)
 
 def menu_links(html: str) -> list[tuple[str, str]]:
     """(href, source name) of each entry of the header's source menu."""
-    import re
-
     menu = html.split('<details class="source-menu">', 1)[1].split("</details>", 1)[0]
     return re.findall(r'<a href="([^"]*)"[^>]*>\s*<span class="source-name">([^<]*)</span>', menu)
 
@@ -440,7 +439,10 @@ def test_fragments_and_a_filtered_bulk_delete_per_source(several_sources, admin_
         filters = {"all_matching": "1", "user_id": "ada@example.com"}
         confirmation = admin_client.post(f"{base(source_id)}delete/", filters).content.decode()
         assert "Delete 2 sessions?" in confirmation and 'name="expected" value="2"' in confirmation
-        response = admin_client.post(f"{base(source_id)}delete/", filters | {"confirm": "yes", "expected": "2"})
+        fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', confirmation).group(1)  # what it showed
+        response = admin_client.post(
+            f"{base(source_id)}delete/", filters | {"confirm": "yes", "fingerprint": fingerprint}
+        )
         assert response.status_code == 302 and response["Location"].startswith(base(source_id))
         for suffix in ("agent-weather", "workflow-report"):
             assert stored(source_id, f"{source_id}-{suffix}") is None
