@@ -164,7 +164,7 @@ class Headline:
     label: str
     value: str
     change: str  # "+12%" against the previous period, "" when that had none
-    direction: str  # "up", "down" or ""
+    tone: str  # "bad" or "good" for errors that rose or fell, "" for the others (more is neither)
     href: str
 
 
@@ -271,12 +271,12 @@ class Overview:
         return [
             _headline("Sessions", now.sessions, before.sessions, everything),
             _headline("Runs", now.runs, before.runs, everything),
-            _headline("Errored runs", now.errored_runs, before.errored_runs, everything),
+            _headline("Errored runs", now.errored_runs, before.errored_runs, everything, errors=True),
             Headline(
                 "Error rate",
                 "–" if rate is None else f"{rate:.1%}",
                 _points(rate, before.error_rate),
-                "",
+                _tone(rate - before.error_rate) if rate is not None and before.error_rate is not None else "",
                 everything,
             ),
             _headline("Input tokens", now.input_tokens, before.input_tokens, everything),
@@ -381,11 +381,15 @@ class Overview:
         return Ranking(title, by, rows)
 
 
-def _headline(label: str, value: int, previous: int, href: str) -> Headline:
+def _headline(label: str, value: int, previous: int, href: str, *, errors: bool = False) -> Headline:
     if not previous:
         return Headline(label, f"{value:,}", "", "", href)
     change = (value - previous) / previous
-    return Headline(label, f"{value:,}", f"{change:+.0%}", "up" if change > 0 else "down" if change < 0 else "", href)
+    return Headline(label, f"{value:,}", f"{change:+.0%}", _tone(change) if errors else "", href)
+
+
+def _tone(error_change: float) -> str:
+    return "bad" if error_change > 0 else "good" if error_change < 0 else ""
 
 
 def _points(rate: float | None, previous: float | None) -> str:

@@ -355,7 +355,19 @@ def test_headlines_compare_with_the_previous_period(viewer_client):
     assert (page.total.sessions, page.previous_total.sessions) == (now, before)
     sessions = page.headlines[0]
     assert sessions.value == f"{now:,}"
-    assert sessions.change == f"{(now - before) / before:+.0%}"
+    assert sessions.change == f"{(now - before) / before:+.0%}" and sessions.tone == ""
+
+
+def test_only_errors_are_coloured_as_better_or_worse():
+    from sessions_ui.overview import _headline
+
+    assert (
+        _headline("Errored runs", 3, 1, "/", errors=True).change,
+        _headline("Errored runs", 3, 1, "/", errors=True).tone,
+    ) == ("+200%", "bad")
+    assert _headline("Errored runs", 1, 4, "/", errors=True).tone == "good"
+    assert _headline("Sessions", 3, 1, "/").tone == ""
+    assert _headline("Sessions", 3, 0, "/").change == ""  # nothing to compare with
 
 
 def test_the_command_refreshes_the_summary():

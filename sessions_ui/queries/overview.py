@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Sum, When
@@ -34,13 +34,15 @@ from sessions_ui.schema import has_inline_runs, has_runs_table
 from sessions_ui.sources import current_source
 
 HOUR, DAY = 3600, 86400
-# A page view refreshes the summary when its last pass is older than this.
-STALE_SECONDS = 60
+# A page view refreshes the summary when its last pass is older than this: even with nothing to
+# recompute, a pass reads the whole session table for its writes (1.7 s at a million sessions).
+STALE_SECONDS = 300
 # The summary's group columns: the list's filters (session_type is its `type`), and the model.
 FILTER_COLUMNS = ("session_type", "agent_id", "team_id", "workflow_id", "user_id")
 GROUP_COLUMNS = (*FILTER_COLUMNS, "model")
 TOP = 10
 SLOW_RUNS_KEPT = TOP
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # OverviewRefresh.refreshed_at before its first pass
 
 
 @dataclass
@@ -304,7 +306,9 @@ class Freshness:
 
 def freshness() -> Freshness:
     state = OverviewRefresh.objects.filter(source=current_source().key).first()
-    return Freshness(state.refreshed_at, frozenset(state.pending_days)) if state else Freshness(None)
+    if state is None or state.refreshed_at == NEVER:
+        return Freshness(None)
+    return Freshness(state.refreshed_at, frozenset(state.pending_days))
 
 
 def refresh(window: tuple[int, int] | None = None) -> Freshness:
@@ -313,11 +317,21 @@ def refresh(window: tuple[int, int] | None = None) -> Freshness:
 
     With a `window` ([start, end) epoch seconds: a page's range), only its stale days are recomputed
     and the others are kept as pending for a later pass, so a cold summary costs a page its range only.
+    Passes over one source take turns (a lock on its OverviewRefresh row): two at once would each
+    insert the days they both recomputed.
     """
     key = current_source().key
-    state = OverviewRefresh.objects.filter(source=key).first()
-    # `>=`: a write in the very second the last pass saw may have come after it.
-    since = state.written_until if state else 0
+    # Made before the pass, not in its transaction: on SQLite that would hold the write lock
+    # (Agno's writes wait) for as long as the pass reads. Until one ends, it says "never".
+    OverviewRefresh.objects.get_or_create(source=key, defaults={"refreshed_at": NEVER, "written_until": 0})
+    with transaction.atomic(using=OverviewDay.objects.db):
+        return _refresh(key, OverviewRefresh.objects.select_for_update().get(source=key), window)
+
+
+def _refresh(key: str, state: OverviewRefresh, window: tuple[int, int] | None) -> Freshness:
+    # Since 0 on a first pass: every day is new. `>=`: a write in the very second the last pass saw
+    # may have come after it.
+    since = state.written_until
     per_day = (
         _sessions()
         .annotate(day=bucket_of(DAY))
@@ -336,19 +350,16 @@ def refresh(window: tuple[int, int] | None = None) -> Freshness:
             written.add(day)
     summarised = dict(OverviewDay.objects.filter(source=key).order_by().values_list("day").annotate(n=Sum("sessions")))
     stale = {day for day in counted.keys() | summarised.keys() if counted.get(day) != summarised.get(day)}
-    stale |= written | set(state.pending_days if state else ())
+    stale |= written | set(state.pending_days)
     todo = stale if window is None else {day for day in stale if window[0] <= day < window[1]}
     rows, slow_runs = _summarise(todo & counted.keys()), _slowest(todo & counted.keys())
     pending = sorted(stale - todo)
-    with transaction.atomic(using=OverviewDay.objects.db):
-        for model in (OverviewDay, OverviewSlowRun):
-            model.objects.filter(source=key, day__in=todo).delete()
-        OverviewDay.objects.bulk_create(rows, batch_size=1000)
-        OverviewSlowRun.objects.bulk_create(slow_runs, batch_size=1000)
-        now = timezone.now()
-        OverviewRefresh.objects.update_or_create(
-            source=key, defaults={"refreshed_at": now, "written_until": newest, "pending_days": pending}
-        )
+    for model in (OverviewDay, OverviewSlowRun):
+        model.objects.filter(source=key, day__in=todo).delete()
+    OverviewDay.objects.bulk_create(rows, batch_size=1000)
+    OverviewSlowRun.objects.bulk_create(slow_runs, batch_size=1000)
+    now = timezone.now()
+    OverviewRefresh.objects.filter(source=key).update(refreshed_at=now, written_until=newest, pending_days=pending)
     return Freshness(now, frozenset(pending), len(todo))
 
 
