@@ -513,6 +513,9 @@ def session_tool_result(request: HtmxHttpRequest, session_id: str, result_id: st
     filename = re.sub(r"[^\w.-]+", "_", f"{result.tool_name}-{result_id}").strip("._")[:100] or "result"
     response["Content-Disposition"] = content_disposition_header(True, f"{filename}.{'json' if json_result else 'txt'}")
     return response
+
+
+@dashboard_view()
 @vary_on_headers(*PAGE_OR_FRAGMENT)
 def session_trace(request: HtmxHttpRequest, session_id: str, run_id: str) -> HttpResponse:
     """The spans Agno's tracing recorded for one run, as a waterfall: the run's "Trace" disclosure, or a page.
