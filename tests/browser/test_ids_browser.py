@@ -36,7 +36,7 @@ def test_every_link_of_a_hostile_id_opens_that_id(admin_page, live_server, hosti
     entry = page.locator("details.run").first
     entry.locator(":scope > summary").click()
     expect(entry.locator(".run-body")).to_contain_text(f"Question {number}")
-    expect(entry.locator(".run-body .loading")).to_have_count(0)  # the fragment came, not a link to elsewhere
+    expect(entry.locator(".run-body > .loading")).to_have_count(0)  # the fragment came, not a link to elsewhere
 
     entry.locator("a.permalink").click()
     expect(page.locator("details.run[open]")).to_have_count(1)
