@@ -87,7 +87,7 @@ def test_detail_runs_edit_form_and_delete_dialog_with_every_payload(admin_page, 
             for summary in admin_page.locator("details.run > summary").all():
                 summary.click()
             watch.settle()
-            expect(admin_page.locator("details.run .loading")).to_have_count(0, timeout=15_000)
+            expect(admin_page.locator("details.run .run-body > .loading")).to_have_count(0, timeout=15_000)
             admin_page.evaluate(
                 "() => document.querySelectorAll('details:not(.run)').forEach((d) => { d.open = true; })"
             )
