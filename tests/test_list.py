@@ -837,3 +837,11 @@ def test_runs_agno_3_migrated_are_counted_once(admin_client):
         )  # fmt: skip
     assert rows_by_id(admin_client.get("/sessions/"))["migrated"].runs == 2
     assert queries.run_total(AgnoSession.objects.filter(pk="migrated")) == 2
+
+
+def test_no_template_comment_shows_on_the_page(admin_client, variety):
+    """Django's {# #} comments end at the line's end: one spread over two lines is printed as text."""
+    for url in ("/sessions/", "/sessions/a1/", "/sessions/users/ada@example.com/", "/sessions/audit/"):
+        response = admin_client.get(url)
+        assert response.status_code == 200
+        assert "{#" not in response.text and "#}" not in response.text, url
