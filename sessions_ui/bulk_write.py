@@ -8,14 +8,13 @@ import json
 from typing import TYPE_CHECKING
 
 from sessions_ui import agno
-from sessions_ui.schema import quoted_table
+from sessions_ui.schema import SESSION_COLUMNS, quoted_table
 from sessions_ui.sources import current_source
 
 if TYPE_CHECKING:
     from sessions_ui.demo import DemoSession
 
 
-SESSION_COLUMNS = tuple(column for column in agno.SESSION_COLUMNS if column != "runs")
 JSON_COLUMNS = agno.JSON_COLUMNS | {"runs"}
 RUN_COLUMNS = (
     "run_id", "session_id", "run_type", "agent_id", "team_id", "workflow_id", "user_id",

@@ -10,26 +10,9 @@ from dataclasses import dataclass, field
 
 from django.db import DatabaseError
 
-from sessions_ui.schema import table_columns, table_names
+from sessions_ui.schema import SESSION_COLUMNS, table_columns, table_names
 from sessions_ui.sources import Source
 
-# The columns the dashboard reads (models.AgnoSession, AgnoRun); Agno 3.x drops the session table's `runs`.
-SESSION_COLUMNS = (
-    "session_id",
-    "session_type",
-    "agent_id",
-    "team_id",
-    "workflow_id",
-    "user_id",
-    "session_data",
-    "agent_data",
-    "team_data",
-    "workflow_data",
-    "metadata",
-    "summary",
-    "created_at",
-    "updated_at",
-)
 RUN_COLUMNS = ("run_id", "session_id", "run_type", "parent_run_id", "status", "run_index", "run_data", "created_at")
 VERSIONS_TABLE = "agno_schema_versions"  # agno 3.x's default versions_table (agno/db/base.py)
 

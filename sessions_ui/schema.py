@@ -12,14 +12,12 @@ from django.core import checks
 from django.core.cache import cache
 from django.db import OperationalError
 
+from sessions_ui import agno
 from sessions_ui.sources import Source, all_sources, current_source
 
 JSON_TYPE = {"postgresql": "JSONB", "sqlite": "JSON"}
 # The columns every Agno session table has, 2.x and 3.x (`runs` only in 2.x and in tables 3.x migrated).
-SESSION_COLUMNS = (
-    "session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id", "session_data", "agent_data",
-    "team_data", "workflow_data", "metadata", "summary", "created_at", "updated_at",
-)  # fmt: skip
+SESSION_COLUMNS = tuple(column for column in agno.SESSION_COLUMNS if column != "runs")
 # Which tables and columns exist is kept this long in the configured cache (shared by every instance):
 # a schema that changes under a running dashboard (Agno 3.x adding its runs table) is seen within it.
 LAYOUT_SECONDS = 30
