@@ -6,6 +6,7 @@ tables it creates), so code that reads a column Agno may not have asks here firs
 
 from __future__ import annotations
 
+import hashlib
 from typing import NamedTuple
 
 from django.core import checks
@@ -92,7 +93,45 @@ def layout(source: Source | None = None) -> tuple[bool, bool]:
 def forget_layout(source: Source | None = None) -> None:
     """Read the layout again on its next use, in every instance (the cache is shared)."""
     source = source or current_source()
-    cache.delete_many([_layout_key(source), _companions_key(source), _traces_key(source)])
+    cache.delete_many([_layout_key(source), _companions_key(source), _traces_key(source), _indexes_key(source)])
+
+
+def index_name(table: str, suffix: str) -> str:
+    """Agno's naming (idx_agno_sessions_created_at), shortened with a hash to PostgreSQL's 63 bytes."""
+    name = f"idx_{table}_{suffix}"
+    if len(name.encode()) <= 63:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+    return f"{name.encode()[:54].decode(errors='ignore')}_{digest}"
+
+
+def _indexes_key(source: Source) -> str:
+    return "sessions_ui:indexes:" + ":".join((source.alias, source.schema, source.session_table))
+
+
+def _read_indexes(source: Source) -> list[str]:
+    """The usable indexes of the session table (on PostgreSQL, not one a failed CONCURRENTLY build left invalid)."""
+    with source.connection.cursor() as cursor:
+        if source.connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                " JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
+                " WHERE t.relname = %s AND n.nspname = %s AND i.indisvalid",
+                [source.session_table, source.schema or "public"],
+            )
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = %s", [source.session_table]
+            )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def has_index(suffix: str, source: Source | None = None) -> bool:
+    """Whether the session table has the opt-in index `manage.py agno_indexes` names with `suffix`, cached like
+    the layout (the command forgets it when it creates one)."""
+    source = source or current_source()
+    names = cache.get_or_set(_indexes_key(source), lambda: _read_indexes(source), LAYOUT_SECONDS)
+    return index_name(source.session_table, suffix) in names
 
 
 class Companion(NamedTuple):
