@@ -5,14 +5,15 @@
 # fails unless there are none. Seed the database first: bench/run.py --sessions 100000 --seed-only
 #   bench/load.sh                                       100k sessions, list and detail pages mixed
 #   PAGES=list bench/load.sh  /  PAGES=detail ...       one kind only
-#   BENCH_DB=... WORKERS=3 CONNECTIONS=50 DURATION=30s PORT=8766 bench/load.sh
+#   BENCH_DB=... WORKERS=3 WORKER_THREADS=4 CONNECTIONS=50 DURATION=30s PORT=8766 bench/load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 POSTGRES_URL=${POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 BENCH_DB=${BENCH_DB:-sessions_ui_bench_100000_l3}
 PORT=${PORT:-8766}
 WORKERS=${WORKERS:-$((2 * $(nproc) + 1))} # gunicorn's rule of thumb: 2 x cores + 1
-THREADS=${THREADS:-2}
+WORKER_THREADS=${WORKER_THREADS:-1} # threads per gunicorn worker: more than 1 makes them gthread workers
+THREADS=${THREADS:-2}                # wrk's threads
 CONNECTIONS=${CONNECTIONS:-50}
 DURATION=${DURATION:-30s}
 PAGES=${PAGES:-mixed}
@@ -63,8 +64,8 @@ password=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(12))
 .venv/bin/python manage.py migrate --no-input -v0
 .venv/bin/python manage.py dashboard_user bench-load --role viewer --password="$password" >/dev/null
 
-echo "gunicorn config.wsgi: $WORKERS workers on 127.0.0.1:$PORT, database $BENCH_DB"
-.venv/bin/gunicorn config.wsgi --workers "$WORKERS" --bind "127.0.0.1:$PORT" --error-logfile "$work/gunicorn.log" --capture-output &
+echo "gunicorn config.wsgi: $WORKERS workers x $WORKER_THREADS threads on 127.0.0.1:$PORT, database $BENCH_DB"
+.venv/bin/gunicorn config.wsgi --workers "$WORKERS" --threads "$WORKER_THREADS" --bind "127.0.0.1:$PORT" --error-logfile "$work/gunicorn.log" --capture-output &
 gunicorn_pid=$!
 base=http://127.0.0.1:$PORT
 for _ in $(seq 60); do

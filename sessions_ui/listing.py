@@ -123,11 +123,22 @@ class SessionList:
         return queries.order_by_sort(self.filterset.qs, self.sort, searching=self.filterset.searching)
 
     @cached_property
+    def _listed(self) -> tuple[QuerySet, bool]:
+        """What the list's pages show: the selected sessions, only the newest ones when no index serves the
+        order (and whether it is so); the overview's charts count all of them."""
+        listed, windowed = queries.sort_window(self.filterset.qs, self.sort)
+        return queries.order_by_sort(listed, self.sort, searching=self.filterset.searching), windowed
+
+    @property
+    def _counted_as_filtered(self) -> bool:
+        return self.is_filtered or self._listed[1]  # the table's size estimate is not the window's
+
+    @cached_property
     def page(self) -> queries.ListPage:
         return queries.list_page(
-            self.sessions,
+            self._listed[0],
             self.page_number,
-            filtered=self.is_filtered,
+            filtered=self._counted_as_filtered,
             # A search in the default order is first answered from the newest sessions.
             newest_window=self.filterset.searching and self.sort == DEFAULT_SORT,
             sort=self.sort,
@@ -137,12 +148,17 @@ class SessionList:
 
     def counted_page(self) -> queries.ListPage:
         """The page's "of N" and pager once the selected sessions are counted (for a count left pending)."""
-        return queries.counted_page(self.sessions, self.page_number, filtered=self.is_filtered)
+        return queries.counted_page(self._listed[0], self.page_number, filtered=self._counted_as_filtered)
 
     @property
     def notices(self) -> list[str]:
         """What was ignored or changed, in words a user can act on."""
         notices = list(self._problems)
+        if self._listed[1]:
+            notices.append(
+                f"Sorted by last update among the {queries.pages.NEWEST_WINDOW:,} newest sessions only: no index"
+                " serves this order on the whole table (manage.py agno_indexes --apply adds one)."
+            )
         if self.page.past_end:
             notices.append(
                 f"There is no page {self.page_number}: showing the last page."

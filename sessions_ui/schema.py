@@ -6,10 +6,14 @@ tables it creates), so code that reads a column Agno may not have asks here firs
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import hashlib
+import threading
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from django.core import checks
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import OperationalError
 
 from sessions_ui import agno
@@ -66,6 +70,33 @@ def table_columns(table: str, connection=None, *, schema: str | None = None) -> 
         return [row[0] for row in cursor.fetchall()]
 
 
+# What this request already read of the shared cache below (None outside a request: each use reads it).
+# The cache is a table by default (db://): a detail page asked it 16 times for the same 3 entries.
+_request = threading.local()
+
+
+def _start_request(**kwargs) -> None:
+    _request.memo = {}
+
+
+def _end_request(**kwargs) -> None:
+    _request.memo = None
+
+
+request_started.connect(_start_request, dispatch_uid="sessions_ui.schema.start")
+request_finished.connect(_end_request, dispatch_uid="sessions_ui.schema.end")
+
+
+def _cached(key: str, read: Callable[[], Any]) -> Any:
+    """`read()`, kept LAYOUT_SECONDS in the shared cache, and read from it once per request."""
+    memo = getattr(_request, "memo", None)
+    if memo is None:
+        return cache.get_or_set(key, read, LAYOUT_SECONDS)
+    if key not in memo:
+        memo[key] = cache.get_or_set(key, read, LAYOUT_SECONDS)
+    return memo[key]
+
+
 def _layout_key(source: Source) -> str:
     return "sessions_ui:layout:" + ":".join((source.alias, source.schema, source.session_table, source.runs_table))
 
@@ -84,13 +115,55 @@ def layout(source: Source | None = None) -> tuple[bool, bool]:
     entry expires, or until `forget_layout()` (called by tests and when a missing table is reported).
     """
     source = source or current_source()
-    return tuple(cache.get_or_set(_layout_key(source), lambda: _read_layout(source), LAYOUT_SECONDS))
+    return tuple(_cached(_layout_key(source), lambda: _read_layout(source)))
 
 
 def forget_layout(source: Source | None = None) -> None:
     """Read the layout again on its next use, in every instance (the cache is shared)."""
     source = source or current_source()
-    cache.delete_many([_layout_key(source), _companions_key(source), _traces_key(source)])
+    keys = [_layout_key(source), _companions_key(source), _traces_key(source), _indexes_key(source)]
+    cache.delete_many(keys)
+    memo = getattr(_request, "memo", None)
+    for key in keys if memo is not None else ():
+        memo.pop(key, None)
+
+
+def index_name(table: str, suffix: str) -> str:
+    """Agno's naming (idx_agno_sessions_created_at), shortened with a hash to PostgreSQL's 63 bytes."""
+    name = f"idx_{table}_{suffix}"
+    if len(name.encode()) <= 63:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+    return f"{name.encode()[:54].decode(errors='ignore')}_{digest}"
+
+
+def _indexes_key(source: Source) -> str:
+    return "sessions_ui:indexes:" + ":".join((source.alias, source.schema, source.session_table))
+
+
+def _read_indexes(source: Source) -> list[str]:
+    """The usable indexes of the session table (on PostgreSQL, not one a failed CONCURRENTLY build left invalid)."""
+    with source.connection.cursor() as cursor:
+        if source.connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                " JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
+                " WHERE t.relname = %s AND n.nspname = %s AND i.indisvalid",
+                [source.session_table, source.schema or "public"],
+            )
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = %s", [source.session_table]
+            )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def has_index(suffix: str, source: Source | None = None) -> bool:
+    """Whether the session table has the opt-in index `manage.py agno_indexes` names with `suffix`, cached like
+    the layout (the command forgets it when it creates one)."""
+    source = source or current_source()
+    names = _cached(_indexes_key(source), lambda: _read_indexes(source))
+    return index_name(source.session_table, suffix) in names
 
 
 class Companion(NamedTuple):
@@ -134,7 +207,7 @@ def companions(source: Source | None = None) -> list[Companion]:
     Each exists only once Agno needed it (a table without the columns the dashboard needs counts as missing).
     """
     source = source or current_source()
-    kinds, _ = cache.get_or_set(_companions_key(source), lambda: _read_companions(source), LAYOUT_SECONDS)
+    kinds, _ = _cached(_companions_key(source), lambda: _read_companions(source))
     return [
         Companion(kind, source.quoted(getattr(source, attribute)), session_column)
         for kind, attribute, session_column, _ in COMPANIONS
@@ -145,7 +218,7 @@ def companions(source: Source | None = None) -> list[Companion]:
 def has_payload_table(source: Source | None = None) -> bool:
     """Whether the payload table of offloaded tool results exists (agno_fs; schema "fs" on PostgreSQL)."""
     source = source or current_source()
-    return cache.get_or_set(_companions_key(source), lambda: _read_companions(source), LAYOUT_SECONDS)[1]
+    return _cached(_companions_key(source), lambda: _read_companions(source))[1]
 
 
 # What the trace view reads of agno 3.1's traces and spans tables (agno/db/*/schemas.py,
@@ -174,7 +247,7 @@ def has_trace_tables(source: Source | None = None) -> bool:
     Agno creates them the first time a traced run ends; with tracing off they never exist.
     """
     source = source or current_source()
-    return cache.get_or_set(_traces_key(source), lambda: _read_trace_tables(source), LAYOUT_SECONDS)
+    return _cached(_traces_key(source), lambda: _read_trace_tables(source))
 
 
 def has_inline_runs(source: Source | None = None) -> bool:

@@ -14,14 +14,17 @@ from django.core.management import call_command
 
 from sessions_ui.management.commands.agno_indexes import FILTER_COLUMNS, ORDER_INDEX, Command, index_name
 from sessions_ui.queries import searched_texts
+from sessions_ui.queries.pages import SORT_INDEXES
 from sessions_ui.schema import agno_connection, quoted_table
 from tests.factories import create_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BTREE_INDEXES = {index_name("agno_sessions", f"{column}_created_at") for column in FILTER_COLUMNS} | {
-    index_name("agno_sessions", ORDER_INDEX)
-}
+BTREE_INDEXES = (
+    {index_name("agno_sessions", f"{column}_created_at") for column in FILTER_COLUMNS}
+    | {index_name("agno_sessions", ORDER_INDEX)}
+    | {index_name("agno_sessions", suffix) for suffix in SORT_INDEXES.values()}
+)
 SEARCH_INDEXES = {index_name("agno_sessions", f"{text}_trgm") for text in searched_texts()}
 
 
@@ -84,6 +87,16 @@ def test_by_default_it_only_prints_the_statements():
     assert re.search(
         r'missing CREATE INDEX( CONCURRENTLY)? IF NOT EXISTS "idx_agno_sessions_created_at_session_id" ON '
         r'(\"ai\"\.)?"agno_sessions" \("created_at" DESC, "session_id"\);',
+        output,
+    ), output
+    assert re.search(
+        r'missing CREATE INDEX( CONCURRENTLY)? IF NOT EXISTS "idx_agno_sessions_updated_at_desc_session_id" ON '
+        r'(\"ai\"\.)?"agno_sessions" \("updated_at" DESC( NULLS LAST)?, "session_id"\);',
+        output,
+    ), output
+    assert re.search(
+        r'missing CREATE INDEX( CONCURRENTLY)? IF NOT EXISTS "idx_agno_sessions_updated_at_session_id" ON '
+        r'(\"ai\"\.)?"agno_sessions" \("updated_at", "session_id"\);',
         output,
     ), output
 
@@ -160,6 +173,100 @@ def test_a_deep_page_finds_its_keys_in_the_order_index(admin_client, monkeypatch
             plan = " / ".join(row[-1] for row in cursor.execute(f"EXPLAIN QUERY PLAN {keys_query}").fetchall())
             assert "TEMP B-TREE" not in plan, plan
     assert index_name("agno_sessions", ORDER_INDEX) in plan, plan
+
+
+WINDOW_NOTICE = "Sorted by last update among the 3 newest sessions only"
+
+
+@pytest.fixture
+def updated_window(monkeypatch):
+    """Five sessions and a window of the three newest: s0 and s1, the oldest, were updated last."""
+    from django.core.cache import cache
+
+    from sessions_ui import queries
+
+    cache.clear()  # the window's bound is cached
+    monkeypatch.setattr(queries.pages, "NEWEST_WINDOW", 3)
+    updated = [900, 800, 300, None, 100]
+    for index, when in enumerate(updated):
+        create_session(session_id=f"s{index}", created_at=1000 + index, updated_at=when)
+
+
+@pytest.mark.parametrize(
+    ("sort", "windowed", "everything"),
+    [
+        ("-updated_at", ["s2", "s4", "s3"], ["s0", "s1", "s2", "s4", "s3"]),
+        ("updated_at", ["s4", "s2", "s3"], ["s4", "s2", "s1", "s0", "s3"]),
+    ],
+)
+def test_without_the_index_updated_at_sorts_the_newest_window_and_says_so(
+    admin_client, updated_window, sort, windowed, everything
+):
+    response = admin_client.get(f"/sessions/?sort={sort}")
+    assert [row.session.session_id for row in response.context["page"].rows] == windowed
+    assert WINDOW_NOTICE in response.text
+    assert "manage.py agno_indexes --apply adds one" in response.text
+    run("--apply")  # forgets the cached list of indexes: the next page sees them
+    response = admin_client.get(f"/sessions/?sort={sort}")
+    assert [row.session.session_id for row in response.context["page"].rows] == everything
+    assert WINDOW_NOTICE not in response.text
+
+
+def test_the_default_order_is_never_windowed(admin_client, updated_window):
+    response = admin_client.get("/sessions/")
+    assert len(response.context["page"].rows) == 5
+    assert "newest sessions only" not in response.text
+
+
+@pytest.mark.parametrize("sort", ["-updated_at", "updated_at"])
+def test_the_updated_at_page_walks_its_index(admin_client, sort):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for index in range(5):
+        create_session(session_id=f"s{index}", updated_at=None if index == 2 else 2000 - index)
+    run("--apply")
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get(f"/sessions/?sort={sort}")
+    assert response.context["page"].rows[-1].session.session_id == "s2"  # never updated: last in both orders
+    page_query = next(q["sql"] for q in captured.captured_queries if "LIMIT 51" in q["sql"])
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+                cursor.execute(f"SET {setting} = off")
+            cursor.execute(f"EXPLAIN {page_query}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+                cursor.execute(f"RESET {setting}")
+            assert "Sort" not in plan, plan
+        else:
+            plan = " / ".join(row[-1] for row in cursor.execute(f"EXPLAIN QUERY PLAN {page_query}").fetchall())
+            assert "TEMP B-TREE" not in plan, plan
+    assert index_name("agno_sessions", SORT_INDEXES[sort]) in plan, plan
+
+
+def test_a_users_totals_read_the_user_index(admin_client):
+    """The per-user totals (the user's page) are an aggregate over `user_id = ?`: the user filter index serves it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for index in range(30):  # a rare user: ANALYZE tells SQLite so
+        create_session(session_id=f"s{index}", user_id="ada@example.com" if index < 2 else f"user{index}@example.org")
+    run("--apply")
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get("/sessions/users/ada@example.com/")
+    totals = [q["sql"] for q in captured.captured_queries if "SUM(" in q["sql"].upper() and "MIN(" in q["sql"].upper()]
+    assert totals, "the user's totals were not asked for"
+    assert response.status_code == 200
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {totals[0]}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            cursor.execute("RESET enable_seqscan")
+        else:
+            plan = " / ".join(row[-1] for row in cursor.execute(f"EXPLAIN QUERY PLAN {totals[0]}").fetchall())
+    assert index_name("agno_sessions", "user_id_created_at") in plan, plan
 
 
 @pytest.mark.postgresql

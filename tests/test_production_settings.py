@@ -107,3 +107,12 @@ def test_the_proxy_header_is_read_as_django_expects():
     completed = manage("check", env={**env, "SECURE_PROXY_SSL_HEADER": "https"})
     assert completed.returncode != 0
     assert "write it as 'X-Forwarded-Proto: https'" in completed.stderr
+
+
+def test_gunicorn_starts_two_workers_per_core_and_one_unless_told(monkeypatch):
+    import runpy
+
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == 2 * (os.cpu_count() or 1) + 1
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == 3

@@ -119,6 +119,43 @@ def test_the_database_cache_holds_the_layout_and_the_filter_choices(admin_client
     forget_layout()
 
 
+@pytest.mark.django_db
+def test_a_request_reads_each_entry_of_the_shared_cache_once():
+    key = schema._layout_key(current_source())
+    assert layout() == (True, True)
+    schema._start_request()  # what request_started does (the detail page test below goes through it)
+    try:
+        assert layout() == (True, True)
+        cache.set(key, (False, True))  # another instance's write during this request
+        assert layout() == (True, True)  # this request keeps what it read
+        forget_layout()  # but not past a forget (a fault handler reads the schema again)
+        assert layout() == (True, True) and cache.get(key) == (True, True)
+        cache.set(key, (False, True))
+    finally:
+        schema._end_request()
+    assert layout() == (False, True)  # the next request (or code outside one) reads the cache again
+    forget_layout()
+
+
+@pytest.mark.django_db
+def test_the_database_cache_is_asked_once_per_entry_on_a_detail_page(admin_client):
+    from tests.factories import create_session
+
+    create_session(session_id="s1")
+    with override_settings(CACHES={"default": cache_config("db://")}):
+        from django.core.cache import cache as db_cache
+
+        db_cache.clear()
+        forget_layout()
+        admin_client.get("/sessions/s1/")  # fills the cache
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get("/sessions/s1/").status_code == 200
+        reads = [query["sql"] for query in captured.captured_queries if CACHE_TABLE in query["sql"]]
+        assert reads and len(reads) == len(set(reads)), reads  # each key once (13 layout reads before)
+        db_cache.clear()
+    forget_layout()
+
+
 # --- two gunicorn instances on one database ------------------------------------------------------
 
 

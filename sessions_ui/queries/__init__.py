@@ -20,6 +20,7 @@ from sessions_ui.queries.pages import (
     list_total,
     order_by_sort,
     searched_texts,
+    sort_window,
 )
 from sessions_ui.queries.positions import Position
 from sessions_ui.queries.records import (
@@ -50,6 +51,6 @@ __all__ = [
     "UserTotals", "cached_filter_choices", "compaction", "count_inline_runs", "counted_page", "filter_choices",
     "inline_runs", "list_page", "list_total", "order_by_sort", "page_runs", "preview_runs", "record_counts",
     "records_by_session", "run_rows", "run_timeline", "run_total", "run_trace", "searched_texts",
-    "session_compactions", "session_export", "session_transcripts", "span_detail", "tool_result", "traced_runs",
+    "session_compactions", "session_export", "sort_window", "session_transcripts", "span_detail", "tool_result", "traced_runs",
     "transcript_entries", "user_totals",
 ]  # fmt: skip

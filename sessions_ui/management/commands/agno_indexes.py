@@ -1,7 +1,7 @@
-"""Print (or, with --apply, create) the indexes that make the list's filters fast on Agno's session table.
+"""Print (or, with --apply, create) the indexes that make the list's filters and sorts fast on Agno's session table.
 
-Agno indexes only session_type and created_at, so filtering by user, agent, team or workflow, and
-searching, read the table. The dashboard works without these indexes; they are opt-in because the
+Agno indexes only session_type and created_at, so filtering by user, agent, team or workflow (and a
+user's totals), sorting by updated_at, and searching, read the table. The dashboard works without these indexes; they are opt-in because the
 table is Agno's. The command only ever adds: `IF NOT EXISTS`, `CONCURRENTLY` on PostgreSQL (Agno
 keeps writing meanwhile), then ANALYZE (statistics only); it never drops anything, not even an index
 a failed build left invalid.
@@ -9,7 +9,6 @@ a failed build left invalid.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -20,7 +19,8 @@ from django.db.models.functions import Cast, Upper
 from django.db.models.sql import Query
 
 from sessions_ui.queries import searched_texts
-from sessions_ui.schema import quoted_table, table_columns
+from sessions_ui.queries.pages import SORT_INDEXES
+from sessions_ui.schema import forget_layout, index_name, quoted_table, table_columns
 from sessions_ui.sources import all_sources, current_source, get_source, using_source
 
 FILTER_COLUMNS = ("user_id", "agent_id", "team_id", "workflow_id")
@@ -78,12 +78,14 @@ class Command(BaseCommand):
                 created = True
         if created:
             self._analyze(connection)
+            forget_layout()  # the list sees the new indexes now, not when the cached list of them expires
 
     def plan(self, connection) -> tuple[list[Index], tuple[str, bool] | None]:
         """Every index this command makes, each with its state, and pg_trgm's (schema, installed) on PostgreSQL
         (None: the server has no pg_trgm, or SQLite). Also what sessions_ui.doctor reports."""
         indexes = [
             self._order_index(connection),
+            *(self._sort_index(connection, sort) for sort in SORT_INDEXES),
             *(self._filter_index(connection, column) for column in FILTER_COLUMNS),
         ]
         extension = None
@@ -100,6 +102,18 @@ class Command(BaseCommand):
         name = index_name(current_source().session_table, ORDER_INDEX)
         quote = connection.ops.quote_name
         return Index(name, self._create(connection, name, f"({quote('created_at')} DESC, {quote('session_id')})"))
+
+    def _sort_index(self, connection, sort: str) -> Index:
+        """`ORDER BY updated_at DESC NULLS LAST, session_id` (or ascending, NULLS LAST too): a page of "Recently
+        updated" read in order, and stopped after it. One index per direction: neither order is the other
+        read backwards (the missing updated_at go last in both). Without it the list sorts the newest window."""
+        name = index_name(current_source().session_table, SORT_INDEXES[sort])
+        quote = connection.ops.quote_name
+        updated = quote("updated_at")
+        if sort.startswith("-"):
+            # SQLite has no NULLS LAST in an index, and needs none: NULL is its smallest value.
+            updated += " DESC NULLS LAST" if connection.vendor == "postgresql" else " DESC"
+        return Index(name, self._create(connection, name, f"({updated}, {quote('session_id')})"))
 
     def _filter_index(self, connection, column: str) -> Index:
         """`column = value ORDER BY created_at DESC, session_id`: one index range, read in order, one page."""
@@ -191,12 +205,3 @@ class Command(BaseCommand):
     def _analyze(self, connection) -> None:
         """Statistics for the new expression indexes, so the planner can estimate how many rows a search matches."""
         self._execute(connection, f"ANALYZE {quoted_table(current_source().session_table, connection)}")
-
-
-def index_name(table: str, suffix: str) -> str:
-    """Agno's naming (idx_agno_sessions_created_at), shortened with a hash to PostgreSQL's 63 bytes."""
-    name = f"idx_{table}_{suffix}"
-    if len(name.encode()) <= 63:
-        return name
-    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
-    return f"{name.encode()[:54].decode(errors='ignore')}_{digest}"
