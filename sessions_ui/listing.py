@@ -221,6 +221,12 @@ class SessionList:
         )
 
     @property
+    def export_links(self) -> dict[str, str]:
+        """The export of this list (its filters and sort, a user's page's user too), by format."""
+        query = self.query_string(new=dict(self.fixed), remove=(*PAGING, "live"))
+        return {fmt: reverse(f"sessions_ui:list_export_{fmt}") + query for fmt in ("csv", "jsonl")}
+
+    @property
     def first_page_query(self) -> str:
         return self.query_string(remove=PAGING)
 
@@ -236,6 +242,12 @@ class SessionList:
         return reverse("sessions_ui:list") + (f"?{query}" if query else "")
 
     # --- What was ignored.
+
+    @property
+    def parameter_problems(self) -> list[str]:
+        """What the parameters asked for that is ignored (filters, sort, place): for an export, which has no
+        page to show a notice on."""
+        return list(self._problems)
 
     def filterset_problems(self) -> list[str]:
         messages = []

@@ -58,6 +58,8 @@ CASES = [
     Case("preview", "GET", VIEW, 200, args=(SESSION_ID,), htmx=True),
     Case("user", "GET", VIEW, 200, args=("ada@example.com",)),
     Case("audit", "GET", VIEW, 200),
+    Case("list_export_csv", "GET", VIEW, 200),
+    Case("list_export_jsonl", "GET", VIEW, 200),
     Case("edit", "GET", CHANGE, 200, args=(SESSION_ID,)),
     Case("edit", "GET", CHANGE, 200, args=(SESSION_ID,), htmx=True),
     Case("edit", "POST", CHANGE, 302, args=(SESSION_ID,), data={"session_name": "Renamed"}),
