@@ -17,7 +17,8 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 from sessions_ui import queries
-from sessions_ui.filters import SessionFilter
+from sessions_ui.filters import RUN_STATUSES, SessionFilter
+from sessions_ui.schema import has_inline_runs, has_runs_table
 from sessions_ui.sources import current_source, reverse
 
 SORTS = {
@@ -36,6 +37,8 @@ FILTER_LABELS = {
     "q": "search",
     "created_after": "created from",
     "created_before": "created until",
+    "status": "run status",
+    "model": "model",
 }
 # What a list URL carries besides its page: a delete returns to the same list, and a bulk delete's
 # confirmation sends the same selection again.
@@ -86,9 +89,12 @@ class SessionList:
         self.data = params.copy()
         for name, value in self.fixed.items():
             self.data[name] = value
+        # What a filter does not look at, said with the results (an export goes ahead).
+        self.caveats: list[str] = []
+        run_status_problem = self._run_status_problem()
         self.filterset = SessionFilter(self.data, queryset=current_source().Session.objects.all())
         self.sort = params.get("sort") or DEFAULT_SORT
-        self._problems = self.filterset_problems()
+        self._problems = self.filterset_problems() + run_status_problem
         if self.sort not in SORTS:
             self._problems.append(
                 f"{repr_value(self.sort)} is not a sort order ({', '.join(SORTS)}): showing the newest first."
@@ -100,6 +106,24 @@ class SessionList:
             self.page_number = 1
         self.after, self.before = (self._position(name) for name in (AFTER, BEFORE))
         self.live = params.get("live") == "1"
+
+    def _run_status_problem(self) -> list[str]:
+        """The status filter reads Agno 3.x's runs table: without one it is ignored (and said so), and with
+        runs kept inline (Agno 2.x) as well, the list says which runs it looked at."""
+        status = self.data.get("status")
+        if not status or status not in RUN_STATUSES:
+            return []  # none, or one that does not validate (filterset_problems says so)
+        if not has_runs_table():
+            del self.data["status"]
+            return [
+                "The run status filter reads Agno 3.x's runs table, and this database has none (its runs are"
+                " stored inline by Agno 2.x, which the list does not read): showing every status."
+            ]
+        if has_inline_runs():
+            self.caveats.append(
+                "The run status filter reads Agno 3.x's runs table: runs stored inline by Agno 2.x are not looked at."
+            )
+        return []
 
     def _position(self, name: str) -> queries.Position | None:
         token = self.params.get(name)
@@ -142,7 +166,7 @@ class SessionList:
     @property
     def notices(self) -> list[str]:
         """What was ignored or changed, in words a user can act on."""
-        notices = list(self._problems)
+        notices = [*self._problems, *self.caveats]
         if self.page.past_end:
             notices.append(
                 f"There is no page {self.page_number}: showing the last page."
@@ -258,6 +282,11 @@ class SessionList:
                     repr_value(data.get(param)) for param in ("created_after", "created_before") if data.get(param)
                 )
                 messages.append(f"{given} is not a date (use YYYY-MM-DD): the created-at range is ignored.")
+            elif field == "status":
+                messages.append(
+                    f"{repr_value(data.get('status'))} is not a run status ({', '.join(RUN_STATUSES)}):"
+                    " showing every status."
+                )
             elif field == "type":
                 messages.append(
                     f"{repr_value(data.get('type'))} is not a session type (agent, team or workflow):"

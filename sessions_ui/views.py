@@ -23,6 +23,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from sessions_ui import agno, changes, list_export, queries, read_only
+from sessions_ui.filters import RUN_STATUSES
 from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, StaleEdit, edit_queryset, fingerprint
 from sessions_ui.listing import DEFAULT_SORT, PAGING, SORTS, SessionList
 from sessions_ui.overview import Overview
@@ -156,6 +157,7 @@ def session_list(request: HtmxHttpRequest) -> HttpResponse:
     context = _results_context(cl) | {
         "choices": queries.cached_filter_choices(),
         "types": agno.SESSION_TYPES,
+        "run_statuses": RUN_STATUSES,
         # The default order is the empty value, so it stays out of the URL.
         "sort_options": [("" if key == DEFAULT_SORT else key, label, key == cl.sort) for key, label in SORTS.items()],
     }
