@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 from sessions_ui import queries
-from sessions_ui.filters import RUN_STATUSES, SessionFilter
+from sessions_ui.filters import RUN_STATUSES, TEXT_MAX, TEXT_WINDOW, SessionFilter
 from sessions_ui.schema import has_inline_runs, has_runs_table
 from sessions_ui.sources import current_source, reverse
 
@@ -39,6 +39,7 @@ FILTER_LABELS = {
     "created_before": "created until",
     "status": "run status",
     "model": "model",
+    "text": "in conversations",
 }
 # What a list URL carries besides its page: a delete returns to the same list, and a bulk delete's
 # confirmation sends the same selection again.
@@ -94,7 +95,7 @@ class SessionList:
         run_status_problem = self._run_status_problem()
         self.filterset = SessionFilter(self.data, queryset=current_source().Session.objects.all())
         self.sort = params.get("sort") or DEFAULT_SORT
-        self._problems = self.filterset_problems() + run_status_problem
+        self._problems = self.filterset_problems() + run_status_problem + self._text_problem()
         if self.sort not in SORTS:
             self._problems.append(
                 f"{repr_value(self.sort)} is not a sort order ({', '.join(SORTS)}): showing the newest first."
@@ -123,6 +124,32 @@ class SessionList:
             self.caveats.append(
                 "The run status filter reads Agno 3.x's runs table: runs stored inline by Agno 2.x are not looked at."
             )
+        return []
+
+    def _text_problem(self) -> list[str]:
+        """What `text` searched (the caveats), or why it was ignored."""
+        text = (self.data.get("text") or "").strip()
+        if not text or "text" in self.filterset.errors:
+            return []
+        if not has_runs_table():
+            del self.data["text"]
+            self.filterset = SessionFilter(self.data, queryset=current_source().Session.objects.all())
+            return [
+                "The conversation search reads Agno 3.x's runs table, and this database has none (its runs are"
+                " stored inline by Agno 2.x, which the list does not read): the search in conversations is ignored."
+            ]
+        searched = (
+            f"the runs of the {TEXT_WINDOW:,} newest sessions"
+            + (" created by the end of the date range" if self.data.get("created_before") else "")
+            + " (set “created until” to search older ones)"
+            if self.filterset.text_bound is not None
+            else "the runs of every session"
+        )
+        inline = ", not the runs stored inline by Agno 2.x" if has_inline_runs() else ""
+        self.caveats.append(
+            f"Searched {searched} for {repr_value(text)}: the messages, tool calls and results of Agno 3.x's"
+            f" runs table as stored{inline}."
+        )
         return []
 
     def _position(self, name: str) -> queries.Position | None:
@@ -282,6 +309,10 @@ class SessionList:
                     repr_value(data.get(param)) for param in ("created_after", "created_before") if data.get(param)
                 )
                 messages.append(f"{given} is not a date (use YYYY-MM-DD): the created-at range is ignored.")
+            elif field == "text":
+                messages.append(
+                    f"The search in conversations takes at most {TEXT_MAX} characters without NUL: it is ignored."
+                )
             elif field == "status":
                 messages.append(
                     f"{repr_value(data.get('status'))} is not a run status ({', '.join(RUN_STATUSES)}):"
