@@ -103,4 +103,11 @@ def export(sessions: QuerySet, fmt: str) -> Iterator[str]:
     and a database fault answered with the fault page: sessions_ui/faults.py); the rest as the response is sent."""
     rows = export_rows(sessions).iterator(chunk_size=CHUNK)
     first = next(rows, None)
-    return stream([] if first is None else chain([first], rows), fmt)
+
+    def lines() -> Iterator[str]:
+        try:
+            yield from stream([] if first is None else chain([first], rows), fmt)
+        finally:
+            rows.close()  # the cursor, when the response ends early (a download cancelled)
+
+    return lines()

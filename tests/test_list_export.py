@@ -170,3 +170,23 @@ def test_a_user_page_links_to_the_export_of_that_user(viewer_client, three):
     assert 'href="/sessions/export.csv?user_id=ada%40example.com"' in html
     rows = csv_rows(viewer_client.get("/sessions/export.csv?user_id=ada%40example.com"))
     assert [row["session_id"] for row in rows] == ["new", "old"]
+
+
+def test_a_download_cancelled_midway_closes_its_cursor(db, monkeypatch):
+    for number in range(7):
+        create_session(session_id=f"c{number}", created_at=NOW - number)
+    monkeypatch.setattr(list_export, "CHUNK", 2)
+    # What StreamingHttpResponse.close() calls when a client goes away: the export's close().
+    lines = list_export.export(AgnoSession.objects.order_by("-created_at", "session_id"), "jsonl")
+    assert json.loads(next(lines).splitlines()[0])["session_id"] == "c0"
+    connection = agno_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_cursors WHERE name LIKE '_django_curs_%%'")
+            assert cursor.fetchone()[0] == 1  # the export's server-side cursor
+    lines.close()
+    assert AgnoSession.objects.count() == 7
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_cursors WHERE name LIKE '_django_curs_%%'")
+            assert cursor.fetchone()[0] == 0  # closed with the download

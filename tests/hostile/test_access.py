@@ -277,6 +277,8 @@ def test_expected_status(sessions, role, expect):
         response = client.post(expect.path, expect.data, **headers)
     else:
         response = client.generic(expect.method, expect.path, **headers)
+    if response.streaming:  # read to its end, which closes its database cursor (the list's export)
+        b"".join(response.streaming_content)
     wanted = getattr(expect, role)
     if wanted == LOGIN_REDIRECT and expect.htmx:
         # htmx is told to load the login as the whole page (HX-Redirect), not to swap it in.
