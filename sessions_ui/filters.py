@@ -6,12 +6,25 @@ what was ignored. The order is the list's too (`queries.order_by_sort`): this on
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from sessions_ui import queries
 from sessions_ui.agno import SESSION_TYPES
 from sessions_ui.models import AgnoSession
+from sessions_ui.queries.sql_json import component_model
+from sessions_ui.schema import has_runs_table
+from sessions_ui.sources import current_source
+
+# Agno's RunStatus values, which it stores upper case (`ERROR`); the URL says them in lower case.
+RUN_STATUSES = ("completed", "error", "paused", "cancelled", "running", "pending", "regenerated")
+# `text` reads the stored runs of this many newest sessions (of the created-at range) at most: a run is
+# every message and tool result, and no index helps a substring of it.
+TEXT_WINDOW = 1_000
+TEXT_MAX = 200
 
 
 class SessionFilter(django_filters.FilterSet):
@@ -22,6 +35,9 @@ class SessionFilter(django_filters.FilterSet):
     user_id = django_filters.CharFilter()
     q = django_filters.CharFilter(method="search")
     created = django_filters.DateFromToRangeFilter(method="created_between")
+    status = django_filters.ChoiceFilter(choices=[(s, s) for s in RUN_STATUSES], method="with_run_status")
+    model = django_filters.CharFilter(method="with_model")
+    text = django_filters.CharFilter(method="in_conversations", max_length=TEXT_MAX)
 
     class Meta:
         model = AgnoSession
@@ -37,6 +53,48 @@ class SessionFilter(django_filters.FilterSet):
         for alias in texts:
             matches |= Q(**{f"{alias}__icontains": value})
         return queryset.alias(**texts).filter(matches)
+
+    def with_run_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Sessions with a run in that state in Agno 3.x's runs table, from its `status` column: no run blob
+        is read. Runs kept inline (Agno 2.x) are not looked at: SessionList says so, or ignores the filter
+        when there is no runs table."""
+        if not has_runs_table():
+            return queryset.none()  # no table to ask (and a bulk delete by these filters deletes nothing)
+        runs = current_source().Run.objects.filter(session_id=OuterRef("session_id"), status=value.upper())
+        return queryset.filter(Exists(runs))
+
+    def with_model(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """The component's model (its config's `model.id`, stored with the session), exactly; the models of
+        single runs are inside the run blobs, which the list never reads."""
+        return queryset.alias(**component_model()).filter(Q(model_id=value) | Q(model_text=value))
+
+    def in_conversations(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Sessions among the TEXT_WINDOW newest (see text_bound) with a run in Agno 3.x's runs table whose
+        stored JSON contains `value` (any case): its messages, tool calls and results, as Agno stored them."""
+        value = value.strip()
+        if not value:
+            return queryset
+        if not has_runs_table():
+            return queryset.none()
+        runs = (
+            current_source()
+            .Run.objects.annotate(stored_text=Cast("run_data", TextField()))
+            .filter(session_id=OuterRef("session_id"), stored_text__icontains=value)
+        )
+        if self.text_bound is not None:
+            queryset = queryset.filter(created_at__gte=self.text_bound)
+        return queryset.filter(Exists(runs))
+
+    @cached_property
+    def text_bound(self) -> int | None:
+        """created_at of the TEXT_WINDOW-th newest session created by the end of the created-at range (None:
+        there are fewer, and `text` reads them all). One walk of created_at's index."""
+        self.is_valid()
+        newest = current_source().Session.objects.order_by("-created_at")
+        created = self.form.cleaned_data.get("created")
+        if created and created.stop:
+            newest = newest.filter(created_at__lte=int(created.stop.timestamp()))
+        return next(iter(newest.values_list("created_at", flat=True)[TEXT_WINDOW - 1 : TEXT_WINDOW]), None)
 
     def created_between(self, queryset: QuerySet, name: str, value: slice) -> QuerySet:
         """Whole days in the server's time zone (the field gives 00:00 to 23:59:59.999); Agno stores epoch seconds."""

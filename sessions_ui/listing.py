@@ -17,7 +17,8 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 from sessions_ui import queries
-from sessions_ui.filters import SessionFilter
+from sessions_ui.filters import RUN_STATUSES, TEXT_MAX, TEXT_WINDOW, SessionFilter
+from sessions_ui.schema import has_inline_runs, has_runs_table
 from sessions_ui.sources import current_source, reverse
 
 SORTS = {
@@ -36,6 +37,9 @@ FILTER_LABELS = {
     "q": "search",
     "created_after": "created from",
     "created_before": "created until",
+    "status": "run status",
+    "model": "model",
+    "text": "in conversations",
 }
 # What a list URL carries besides its page: a delete returns to the same list, and a bulk delete's
 # confirmation sends the same selection again.
@@ -86,9 +90,12 @@ class SessionList:
         self.data = params.copy()
         for name, value in self.fixed.items():
             self.data[name] = value
+        # What a filter does not look at, said with the results (an export goes ahead).
+        self.caveats: list[str] = []
+        run_status_problem = self._run_status_problem()
         self.filterset = SessionFilter(self.data, queryset=current_source().Session.objects.all())
         self.sort = params.get("sort") or DEFAULT_SORT
-        self._problems = self.filterset_problems()
+        self._problems = self.filterset_problems() + run_status_problem + self._text_problem()
         if self.sort not in SORTS:
             self._problems.append(
                 f"{repr_value(self.sort)} is not a sort order ({', '.join(SORTS)}): showing the newest first."
@@ -100,6 +107,50 @@ class SessionList:
             self.page_number = 1
         self.after, self.before = (self._position(name) for name in (AFTER, BEFORE))
         self.live = params.get("live") == "1"
+
+    def _run_status_problem(self) -> list[str]:
+        """The status filter reads Agno 3.x's runs table: without one it is ignored (and said so), and with
+        runs kept inline (Agno 2.x) as well, the list says which runs it looked at."""
+        status = self.data.get("status")
+        if not status or status not in RUN_STATUSES:
+            return []  # none, or one that does not validate (filterset_problems says so)
+        if not has_runs_table():
+            del self.data["status"]
+            return [
+                "The run status filter reads Agno 3.x's runs table, and this database has none (its runs are"
+                " stored inline by Agno 2.x, which the list does not read): showing every status."
+            ]
+        if has_inline_runs():
+            self.caveats.append(
+                "The run status filter reads Agno 3.x's runs table: runs stored inline by Agno 2.x are not looked at."
+            )
+        return []
+
+    def _text_problem(self) -> list[str]:
+        """What `text` searched (the caveats), or why it was ignored."""
+        text = (self.data.get("text") or "").strip()
+        if not text or "text" in self.filterset.errors:
+            return []
+        if not has_runs_table():
+            del self.data["text"]
+            self.filterset = SessionFilter(self.data, queryset=current_source().Session.objects.all())
+            return [
+                "The conversation search reads Agno 3.x's runs table, and this database has none (its runs are"
+                " stored inline by Agno 2.x, which the list does not read): the search in conversations is ignored."
+            ]
+        searched = (
+            f"the runs of the {TEXT_WINDOW:,} newest sessions"
+            + (" created by the end of the date range" if self.data.get("created_before") else "")
+            + " (set “created until” to search older ones)"
+            if self.filterset.text_bound is not None
+            else "the runs of every session"
+        )
+        inline = ", not the runs stored inline by Agno 2.x" if has_inline_runs() else ""
+        self.caveats.append(
+            f"Searched {searched} for {repr_value(text)}: the messages, tool calls and results of Agno 3.x's"
+            f" runs table as stored{inline}."
+        )
+        return []
 
     def _position(self, name: str) -> queries.Position | None:
         token = self.params.get(name)
@@ -153,7 +204,7 @@ class SessionList:
     @property
     def notices(self) -> list[str]:
         """What was ignored or changed, in words a user can act on."""
-        notices = list(self._problems)
+        notices = [*self._problems, *self.caveats]
         if self._listed[1]:
             notices.append(
                 f"Sorted by last update among the {queries.pages.NEWEST_WINDOW:,} newest sessions only: no index"
@@ -237,6 +288,12 @@ class SessionList:
         )
 
     @property
+    def export_links(self) -> dict[str, str]:
+        """The export of this list (its filters and sort, a user's page's user too), by format."""
+        query = self.query_string(new=dict(self.fixed), remove=(*PAGING, "live"))
+        return {fmt: reverse(f"sessions_ui:list_export_{fmt}") + query for fmt in ("csv", "jsonl")}
+
+    @property
     def first_page_query(self) -> str:
         return self.query_string(remove=PAGING)
 
@@ -253,6 +310,12 @@ class SessionList:
 
     # --- What was ignored.
 
+    @property
+    def parameter_problems(self) -> list[str]:
+        """What the parameters asked for that is ignored (filters, sort, place): for an export, which has no
+        page to show a notice on."""
+        return list(self._problems)
+
     def filterset_problems(self) -> list[str]:
         messages = []
         data = self.data
@@ -262,6 +325,15 @@ class SessionList:
                     repr_value(data.get(param)) for param in ("created_after", "created_before") if data.get(param)
                 )
                 messages.append(f"{given} is not a date (use YYYY-MM-DD): the created-at range is ignored.")
+            elif field == "text":
+                messages.append(
+                    f"The search in conversations takes at most {TEXT_MAX} characters without NUL: it is ignored."
+                )
+            elif field == "status":
+                messages.append(
+                    f"{repr_value(data.get('status'))} is not a run status ({', '.join(RUN_STATUSES)}):"
+                    " showing every status."
+                )
             elif field == "type":
                 messages.append(
                     f"{repr_value(data.get('type'))} is not a session type (agent, team or workflow):"

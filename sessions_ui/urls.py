@@ -17,6 +17,9 @@ urlpatterns = [
     # Before the `<session:session_id>/` patterns, which would otherwise read these paths as session ids.
     path("delete/", views.bulk_delete, name="bulk_delete"),
     path("audit/", views.audit, name="audit"),
+    # No trailing slash, unlike every session route: no session id can read as these.
+    path("export.csv", views.export_list, {"fmt": "csv"}, name="list_export_csv"),
+    path("export.jsonl", views.export_list, {"fmt": "jsonl"}, name="list_export_jsonl"),
     path("<session:session_id>/edit/", views.edit, name="edit"),
     path("<session:session_id>/delete/", views.delete, name="delete"),
     path("<session:session_id>/export/", views.session_export, name="export"),

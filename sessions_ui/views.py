@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import user_passes_test
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict, StreamingHttpResponse
 from django.shortcuts import render, resolve_url
 from django.utils.encoding import iri_to_uri
 from django.utils.http import content_disposition_header, urlencode
@@ -22,9 +22,10 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from sessions_ui import agno, changes, queries, read_only
+from sessions_ui import agno, changes, list_export, queries, read_only
+from sessions_ui.filters import RUN_STATUSES
 from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, StaleEdit, edit_queryset, fingerprint
-from sessions_ui.listing import DEFAULT_SORT, SORTS, SessionList
+from sessions_ui.listing import DEFAULT_SORT, PAGING, SORTS, SessionList
 from sessions_ui.overview import Overview
 from sessions_ui.queries import overview as overview_figures
 from sessions_ui.sources import current_source, default_source, reverse, using_source, visible_sources
@@ -156,10 +157,38 @@ def session_list(request: HtmxHttpRequest) -> HttpResponse:
     context = _results_context(cl) | {
         "choices": queries.cached_filter_choices(),
         "types": agno.SESSION_TYPES,
+        "run_statuses": RUN_STATUSES,
         # The default order is the empty value, so it stays out of the URL.
         "sort_options": [("" if key == DEFAULT_SORT else key, label, key == cl.sort) for key, label in SORTS.items()],
     }
     return render_page(request, "sessions_ui/list.html", "sessions_ui/list.html#results", context)
+
+
+@dashboard_view()
+def export_list(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The filtered list as a CSV or JSON Lines download, streamed (sessions_ui/list_export.py).
+
+    A list page can say which parameter it ignored; a download cannot, so one that does not validate is
+    refused (400) rather than exported as a bigger list than was asked for. The page is not part of it.
+    """
+    params = request.GET.copy()
+    for name in (*PAGING, "live"):
+        params.pop(name, None)
+    if params.get("runs") not in (None, "", "0"):
+        return HttpResponseBadRequest(
+            "The list's export has no runs (it never reads them): export a session's runs from its page"
+            " (/sessions/<id>/export/).",
+            content_type="text/plain; charset=utf-8",
+        )
+    params.pop("runs", None)
+    cl = SessionList(params)
+    if cl.parameter_problems:
+        text = "Nothing exported:\n" + "\n".join(cl.parameter_problems) + "\n"
+        return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")
+    response = StreamingHttpResponse(list_export.export(cl.sessions, fmt), content_type=list_export.FORMATS[fmt])
+    response["Content-Disposition"] = content_disposition_header(True, f"sessions.{fmt}")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @dashboard_view()

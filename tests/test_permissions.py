@@ -58,6 +58,8 @@ CASES = [
     Case("preview", "GET", VIEW, 200, args=(SESSION_ID,), htmx=True),
     Case("user", "GET", VIEW, 200, args=("ada@example.com",)),
     Case("audit", "GET", VIEW, 200),
+    Case("list_export_csv", "GET", VIEW, 200),
+    Case("list_export_jsonl", "GET", VIEW, 200),
     Case("edit", "GET", CHANGE, 200, args=(SESSION_ID,)),
     Case("edit", "GET", CHANGE, 200, args=(SESSION_ID,), htmx=True),
     Case("edit", "POST", CHANGE, 302, args=(SESSION_ID,), data={"session_name": "Renamed"}),
@@ -102,6 +104,8 @@ def test_permission_matrix(role, case, session):
     before = AgnoSession.objects.filter(pk=SESSION_ID).values_list("session_data", "updated_at").first()
 
     response = getattr(client, case.method.lower())(case.url(), data, headers=headers)
+    if response.streaming:  # read to its end, which closes its database cursor (the list's export)
+        assert b"".join(response.streaming_content).startswith(b"session_id" if "csv" in case.name else b"{")
 
     if role == "anonymous" and case.htmx:
         assert response.status_code == 200  # the whole page goes to the login (HX-Redirect), nothing is swapped

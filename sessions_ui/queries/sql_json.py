@@ -88,6 +88,20 @@ def component_name() -> Case:
     )
 
 
+def component_model() -> dict[str, Case]:
+    """The model of the component that owns the session: its config's `model.id`, or `model` itself
+    when that is a string (older configs). Twin of `agno.decode_component(...).model_id`."""
+
+    def of(*path: str) -> Case:
+        return Case(
+            When(session_type="team", then=JSONText("team_data", *path)),
+            When(session_type="workflow", then=JSONText("workflow_data", *path)),
+            default=JSONText("agent_data", *path),
+        )
+
+    return {"model_id": of("model", "id"), "model_text": of("model")}
+
+
 # --- Runs: which stored runs count as a session's own (top-level) runs. ---
 
 # A runs-table row that is no member run. Twin of `agno.nest_runs`, for the simple case of a run

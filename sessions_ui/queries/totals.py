@@ -14,7 +14,7 @@ from django.db.models import Count, Max, Min, Sum
 
 from sessions_ui import agno
 from sessions_ui.queries.runs import run_total
-from sessions_ui.queries.sql_json import JSONNumber
+from sessions_ui.queries.sql_json import JSONNumber, component_model
 from sessions_ui.schema import has_inline_runs
 from sessions_ui.sources import current_source
 
@@ -41,7 +41,7 @@ def filter_choices() -> dict[str, list[tuple[str, int]]]:
     """
 
     def count() -> dict[str, list[tuple[str, int]]]:
-        return {
+        choices = {
             column: list(
                 current_source()
                 .Session.objects.exclude(**{column: None})
@@ -53,6 +53,18 @@ def filter_choices() -> dict[str, list[tuple[str, int]]]:
             )
             for column in CHOICE_COLUMNS
         }
+        # The components' models (the `model` filter), read from their config JSON.
+        choices["model"] = list(
+            current_source()
+            .Session.objects.annotate(model=component_model()["model_id"])
+            .exclude(model=None)
+            .exclude(model="")
+            .order_by()
+            .values_list("model")
+            .annotate(sessions=Count("*"))
+            .order_by("-sessions", "model")[:CHOICES_LIMIT]
+        )
+        return choices
 
     return cache.get_or_set(_choices_key(), count, CHOICES_SECONDS)
 

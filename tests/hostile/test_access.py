@@ -234,6 +234,9 @@ EXPECTED = [
     Expect(s("users/ada@example.com/"), "POST", 405, 405, 405, "sessions/users/<session:user_id>/"),
     Expect(s("audit/"), "GET", LOGIN_REDIRECT, 200, 200, "sessions/audit/"),
     Expect(s("audit/"), "POST", 405, 405, 405, "sessions/audit/"),
+    Expect(s("export.csv"), "GET", LOGIN_REDIRECT, 200, 200, "sessions/export.csv"),
+    Expect(s("export.jsonl?sort=nope"), "GET", LOGIN_REDIRECT, 400, 400, "sessions/export.jsonl"),
+    Expect(s("export.csv"), "POST", 405, 405, 405, "sessions/export.csv"),
     Expect("/overview/", "GET", LOGIN_REDIRECT, 200, 200, "overview/"),
     Expect("/overview/?created_after=x", "GET", LOGIN_REDIRECT, 200, 200, "overview/", htmx=True),
     Expect("/overview/", "POST", 405, 405, 405, "overview/"),
@@ -274,6 +277,8 @@ def test_expected_status(sessions, role, expect):
         response = client.post(expect.path, expect.data, **headers)
     else:
         response = client.generic(expect.method, expect.path, **headers)
+    if response.streaming:  # read to its end, which closes its database cursor (the list's export)
+        b"".join(response.streaming_content)
     wanted = getattr(expect, role)
     if wanted == LOGIN_REDIRECT and expect.htmx:
         # htmx is told to load the login as the whole page (HX-Redirect), not to swap it in.
