@@ -20,6 +20,7 @@ from django.utils.encoding import iri_to_uri
 from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
 from sessions_ui import agno, changes, queries, read_only
@@ -44,6 +45,7 @@ PAGE_OR_FRAGMENT = ("HX-Request", "HX-History-Restore-Request")
 WHICH_FRAGMENT = (*PAGE_OR_FRAGMENT, "HX-Target")
 SHOWN_IN_CONFIRMATION = 100
 RUNS_PER_PAGE = 50
+EDIT_FORM_ID = "session-edit"  # the edit form's slot, templates/sessions_ui/edit.html
 
 
 def dashboard_view(actions: tuple[str, ...] = CAN_VIEW, *, methods: tuple[str, ...] = ("GET",)) -> Callable:
@@ -224,8 +226,13 @@ def _gone(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
 
 
 def _render_edit(request: HtmxHttpRequest, form: SessionEditForm, *, attempted=None, status: int = 200):
+    """The form; a refused save (400, 409) for htmx goes into the form's own slot, whatever the request
+    aimed at, with what was typed and the messages next to the fields (static/js/app.js swaps it in)."""
     context = {"form": form, "attempted": attempted}
-    return render_page(request, "sessions_ui/edit.html", "sessions_ui/edit.html#form", context, status=status)
+    response = render_page(request, "sessions_ui/edit.html", "sessions_ui/edit.html#form", context, status=status)
+    if status != 200 and request.htmx and not request.htmx.history_restore_request:
+        response = reswap(retarget(response, f"#{EDIT_FORM_ID}"), "outerHTML")
+    return response
 
 
 def _refuse_stale(request: HtmxHttpRequest, form: SessionEditForm) -> HttpResponse:
@@ -309,12 +316,12 @@ def delete(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         return _gone(request, session_id)
     back = SessionList(request.POST)
     if request.POST.get("confirm") == "yes":
-        return _delete(request, sessions, back.list_url)
+        return _delete(request, sessions, back.return_url)
     return _confirm_delete(
         request,
         sessions,
         action=reverse("sessions_ui:delete", args=[session_id]),
-        hidden=back.parameters,
+        hidden=back.return_parameters,
         cancel_url=reverse("sessions_ui:detail", args=[session_id]),
     )
 
@@ -325,7 +332,7 @@ def bulk_delete(request: HtmxHttpRequest) -> HttpResponse:
     back = SessionList(request.POST)
     if not form.is_valid():
         errors = [error for errors in form.errors.values() for error in errors]
-        context = {"errors": errors, "cancel_url": back.list_url}
+        context = {"errors": errors, "cancel_url": back.return_url}
         return render_page(
             request, "sessions_ui/delete_confirm.html", "sessions_ui/delete_confirm.html#dialog", context, status=400
         )
@@ -333,8 +340,8 @@ def bulk_delete(request: HtmxHttpRequest) -> HttpResponse:
     all_matching = form.cleaned_data["all_matching"]
     confirming = request.POST.get("confirm") == "yes"
     if confirming and not all_matching:
-        return _delete(request, form.sessions(), back.list_url, confirmed=len(selected))
-    hidden = back.parameters + form.selection()
+        return _delete(request, form.sessions(), back.return_url, confirmed=len(selected))
+    hidden = back.return_parameters + form.selection()
     notice = ""
     if all_matching:
         matching = form.matching_ids()
@@ -342,7 +349,7 @@ def bulk_delete(request: HtmxHttpRequest) -> HttpResponse:
         confirmed = form.cleaned_data["fingerprint"]
         if confirming and confirmed == fingerprint(matching):
             # Exactly the ids the confirmation showed: not the filters again, which may match a newcomer by now.
-            return _delete(request, matching, back.list_url, confirmed=len(matching))
+            return _delete(request, matching, back.return_url, confirmed=len(matching))
         if confirming and not confirmed:
             notice = "Nothing was deleted: a delete of all matching sessions needs the confirmation below."
         elif confirming:
@@ -355,13 +362,13 @@ def bulk_delete(request: HtmxHttpRequest) -> HttpResponse:
     sessions = form.sessions()
     if not sessions.exists():
         messages.warning(request, "Nothing to delete: none of these sessions exist (any more).")
-        return _redirect(request, back.list_url)
+        return _redirect(request, back.return_url)
     return _confirm_delete(
         request,
         sessions,
         action=reverse("sessions_ui:bulk_delete"),
         hidden=hidden,
-        cancel_url=back.list_url,
+        cancel_url=back.return_url,
         notice=notice,
         missing=0 if all_matching else len(selected) - sessions.count(),
     )

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from sessions_ui import agno, queries
+from sessions_ui.models import AgnoSession
 from tests.factories import create_session
 
 pytestmark = pytest.mark.browser
 
 # SCREENSHOTS=DIR keeps the pages these tests see, light and dark at 760 px, for a person to look at.
 SCREENSHOTS = os.environ.get("SCREENSHOTS", "")
+
+
+def session_name(session_id: str) -> str:
+    return agno.decode_json(AgnoSession.objects.get(pk=session_id).session_data)["session_name"]
 
 
 def keep(page, name: str) -> None:
@@ -53,3 +60,61 @@ def test_a_missing_session_gets_the_dashboards_404_and_its_way_back(viewer_page,
     keep(viewer_page, "not-found")
     viewer_page.get_by_role("link", name="← Back to the sessions").click()
     viewer_page.wait_for_url(live_server.url + reverse("sessions_ui:list"))
+
+
+def test_a_delete_from_page_3_of_a_filtered_list_comes_back_to_page_3(admin_page, live_server, monkeypatch):
+    monkeypatch.setattr(queries.pages, "LIST_PAGE_SIZE", 2)
+    now = int(time.time())
+    for index in range(7):  # newest first: ada-0 ada-1 | ada-2 ada-3 | ada-4 ada-5 | ada-6
+        create_session(
+            session_id=f"ada-{index}",
+            user_id="ada@example.com",
+            created_at=now - 100 * index,
+            session_data={"session_name": f"Ada {index}"},
+        )
+    create_session(session_id="bob-0", user_id="bob@example.com", session_data={"session_name": "Bob 0"})
+    admin_page.goto(f"{live_server.url}/sessions/?user_id=ada%40example.com")
+    for _ in range(2):
+        admin_page.locator("#pager a[rel=next]").click()
+        admin_page.wait_for_load_state("networkidle")
+    expect(admin_page.locator("#results")).to_contain_text("Ada 4")
+    third = admin_page.url
+    assert "page=3" in third and "after=" in third and "user_id=ada%40example.com" in third
+
+    admin_page.get_by_label("Select Ada 4").check()
+    admin_page.get_by_role("button", name="Delete selected…").click()
+    dialog = admin_page.locator("dialog#confirm-dialog")
+    expect(dialog).to_contain_text("Ada 4")
+    dialog.get_by_role("button", name="Delete session").click()
+    expect(admin_page.locator(".message.success")).to_contain_text("Deleted session “Ada 4”")
+    assert admin_page.url == third  # the same list, the same page
+    expect(admin_page.locator("#results")).to_contain_text("Ada 5")
+    expect(admin_page.locator("#results")).to_contain_text("Ada 6")
+    expect(admin_page.locator("#results")).not_to_contain_text("Ada 3")
+    expect(admin_page.locator("#results")).not_to_contain_text("Bob 0")
+
+
+def test_invalid_json_on_the_edit_page_keeps_the_page_what_was_typed_and_says_why_by_the_field(admin_page, live_server):
+    create_session(session_id="s1", session_data={"session_name": "Trip", "session_state": {}}, metadata={"a": 1})
+    url = live_server.url + reverse("sessions_ui:edit", args=["s1"])
+    admin_page.goto(url)
+    typed = '{"source": "slack",,}'
+    admin_page.get_by_label("Metadata").fill(typed)
+    admin_page.get_by_label("Session name").fill("Trip, renamed")
+    admin_page.get_by_role("button", name="Save changes").click()
+
+    field = admin_page.locator(".field.invalid")
+    expect(field).to_have_count(1)
+    expect(field.locator("label")).to_have_text("Metadata")
+    expect(field.locator(".field-error")).to_contain_text("Invalid JSON")
+    expect(admin_page.get_by_label("Metadata")).to_have_value(typed)
+    expect(admin_page.get_by_label("Session name")).to_have_value("Trip, renamed")
+    expect(admin_page.locator(".notice.error")).to_contain_text("Not saved")
+    # The page is still the dashboard's: its header, crumbs and stylesheet, at the same address.
+    expect(admin_page.locator("header.topbar")).to_have_count(1)
+    expect(admin_page.locator("nav.crumbs")).to_contain_text("Edit")
+    expect(admin_page.locator("#session-edit")).to_have_count(1)
+    assert admin_page.url == url
+    assert admin_page.locator("#session-edit").evaluate("e => getComputedStyle(e).borderStyle") == "solid"  # styled
+    keep(admin_page, "edit-invalid-json")
+    assert session_name("s1") == "Trip"
