@@ -421,6 +421,7 @@ def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     context = {
         "session": agno.decode_session(row, first_input=first_input),
         "session_id": session_id,
+        "session_url": _session_url(request, session_id),
         "page": page,
         "runs": runs,
         "expanded": expanded,
@@ -432,6 +433,11 @@ def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         "traced_runs": queries.traced_runs(session_id),
     }
     return render(request, "sessions_ui/detail.html", context)
+
+
+def _session_url(request: HtmxHttpRequest, session_id: str) -> str:
+    """The detail page's absolute URL, which "Copy link" copies (a run's adds its ?run= and #run-)."""
+    return request.build_absolute_uri(reverse("sessions_ui:detail", args=[session_id]))
 
 
 def _compactions_context(session_id: str, opened: str = "") -> dict:
@@ -453,7 +459,13 @@ def session_runs(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     page = _run_page(queries.run_timeline(session_id), request.GET.get("page"))
     if not page.object_list and not current_source().Session.objects.filter(pk=session_id).exists():
         raise Http404(f"There is no session “{session_id}”.")
-    context = {"session_id": session_id, "page": page, "runs": page.object_list, "expanded": set()}
+    context = {
+        "session_id": session_id,
+        "session_url": _session_url(request, session_id),
+        "page": page,
+        "runs": page.object_list,
+        "expanded": set(),
+    }
     context["compacted_runs"] = _compactions_context(session_id)["compacted_runs"]
     context["traced_runs"] = queries.traced_runs(session_id)
     return render(request, "sessions_ui/detail.html#run_page", context)

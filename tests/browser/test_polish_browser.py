@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
@@ -12,7 +14,7 @@ from playwright.sync_api import expect
 
 from sessions_ui import agno, queries
 from sessions_ui.models import AgnoSession
-from tests.factories import create_session
+from tests.factories import create_session, make_agent_run
 
 pytestmark = pytest.mark.browser
 
@@ -118,3 +120,32 @@ def test_invalid_json_on_the_edit_page_keeps_the_page_what_was_typed_and_says_wh
     assert admin_page.locator("#session-edit").evaluate("e => getComputedStyle(e).borderStyle") == "solid"  # styled
     keep(admin_page, "edit-invalid-json")
     assert session_name("s1") == "Trip"
+
+
+def test_runs_are_numbered_and_copy_link_copies_a_link_that_opens_the_run(viewer_page, live_server):
+    session_id = "trip/kyoto 1"
+    runs = [make_agent_run(session_id, seed=seed, question=f"Question {seed}") for seed in range(3)]
+    create_session(session_id=session_id, session_data={"session_name": "Kyoto"}, runs=runs)
+    viewer_page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    url = live_server.url + reverse("sessions_ui:detail", args=[session_id])
+    viewer_page.goto(url)
+    entries = viewer_page.locator("ol.runs > li > details.run")
+    expect(entries.locator("> summary .run-number")).to_have_text(["1", "2", "3"])
+
+    second = entries.nth(1)
+    button = second.locator("> summary").get_by_role("button", name="Copy link")
+    button.click()
+    expect(button).to_have_class(re.compile(r"\bcopied\b"))
+    expect(second).not_to_have_attribute("open", "")  # the click copied, it did not open the run
+    link = viewer_page.evaluate("navigator.clipboard.readText()")
+    run_id = runs[1]["run_id"]
+    assert link == f"{url}?run={quote(run_id, safe='')}#run-{quote(run_id, safe='')}"
+
+    viewer_page.locator("#session-actions").get_by_role("button", name="Copy link").click()
+    assert viewer_page.evaluate("navigator.clipboard.readText()") == url
+    keep(viewer_page, "detail-run-numbers")
+
+    viewer_page.goto(link)
+    opened = viewer_page.locator(f'details.run[id="run-{run_id}"]')
+    expect(opened).to_have_attribute("open", "")
+    expect(opened).to_contain_text("Question 1")
