@@ -25,7 +25,7 @@ from django_htmx.middleware import HtmxDetails
 
 from sessions_ui import agno, changes, queries, read_only
 from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, StaleEdit, edit_queryset, fingerprint
-from sessions_ui.listing import DEFAULT_SORT, SORTS, SessionList
+from sessions_ui.listing import DEFAULT_SORT, SORTS, SessionList, repr_value
 from sessions_ui.overview import Overview
 from sessions_ui.queries import overview as overview_figures
 from sessions_ui.sources import current_source, default_source, reverse, using_source, visible_sources
@@ -402,6 +402,8 @@ def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     if row is None:
         raise Http404(f"There is no session “{session_id}”.")
     timeline = queries.run_timeline(session_id)
+    if "number" in request.GET:
+        return _go_to_run(request, session_id, timeline, request.GET["number"])
     # ?run=<id> opens the page that holds the run, with the run (and its parents) expanded: a
     # permalink that works without JavaScript.
     focus = request.GET.get("run", "")
@@ -433,6 +435,21 @@ def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         "traced_runs": queries.traced_runs(session_id),
     }
     return render(request, "sessions_ui/detail.html", context)
+
+
+def _go_to_run(request: HtmxHttpRequest, session_id: str, timeline, number: str) -> HttpResponse:
+    """?number=N ("Go to run"): to run N's permalink (1 is the first run), or back with a message."""
+    detail = reverse("sessions_ui:detail", args=[session_id])
+    count = timeline.count()
+    position = int(number) - 1 if number.strip().isdigit() and len(number) < 10 else -1
+    if not 0 <= position < count:
+        runs = "has no runs" if not count else "has run 1" if count == 1 else f"has runs 1 to {count}"
+        messages.warning(request, f"{repr_value(number)} is not a run of this session: it {runs}.")
+        return _redirect(request, f"{detail}#runs")
+    run = timeline[position : position + 1][0]
+    if not run.run_id:  # a run Agno stored without an id: its page, as near as a link gets
+        return _redirect(request, f"{detail}?page={position // RUNS_PER_PAGE + 1}#runs")
+    return _redirect(request, f"{detail}?{urlencode({'run': run.run_id})}#run-{quote(run.run_id, safe='')}")
 
 
 def _session_url(request: HtmxHttpRequest, session_id: str) -> str:

@@ -711,3 +711,23 @@ def test_copy_link_buttons_copy_the_absolute_urls_of_the_session_and_of_each_run
     run_ids = run_entries(html)
     assert copies[1:] == [f"{page}?run={quote(run_id, safe='')}#run-{quote(run_id, safe='')}" for run_id in run_ids]
     assert resolve(unquote(urlsplit(copies[0]).path)).kwargs["session_id"] == session_id
+
+
+def test_go_to_run_n_opens_its_permalink(viewer_client, long_session):
+    session_id = long_session.row["session_id"]
+    html = detail(viewer_client, session_id).content.decode()
+    assert f'name="number" type="number" min="1" max="{len(long_session.runs)}"' in html
+    target = long_session.runs[2 * RUNS_PER_PAGE + 4]
+    response = detail(viewer_client, session_id, f"?number={2 * RUNS_PER_PAGE + 5}")
+    assert response.status_code == 302
+    page = reverse("sessions_ui:detail", args=[session_id])
+    assert response["Location"] == f"{page}?run={quote(target['run_id'])}#run-{quote(target['run_id'])}"
+
+
+@pytest.mark.parametrize("number", ["0", "121", "-1", "x", "", "1e3", "99999999999999999999"])
+def test_go_to_a_run_that_is_not_one_says_so(viewer_client, long_session, number):
+    session_id = long_session.row["session_id"]
+    response = detail(viewer_client, session_id, f"?number={quote(number)}", follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == reverse("sessions_ui:detail", args=[session_id]) + "#runs"
+    assert f"is not a run of this session: it has runs 1 to {len(long_session.runs)}." in text_of(response)

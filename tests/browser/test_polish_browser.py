@@ -149,3 +149,19 @@ def test_runs_are_numbered_and_copy_link_copies_a_link_that_opens_the_run(viewer
     opened = viewer_page.locator(f'details.run[id="run-{run_id}"]')
     expect(opened).to_have_attribute("open", "")
     expect(opened).to_contain_text("Question 1")
+
+
+def test_go_to_run_n_opens_that_run(viewer_page, live_server):
+    session_id = "s1"
+    runs = [make_agent_run(session_id, seed=seed, question=f"Question {seed}") for seed in range(4)]
+    create_session(session_id=session_id, runs=runs)
+    viewer_page.goto(live_server.url + reverse("sessions_ui:detail", args=[session_id]))
+    viewer_page.get_by_label("Go to run").fill("3")
+    viewer_page.get_by_label("Go to run").press("Enter")
+    opened = viewer_page.locator(f'details.run[id="run-{runs[2]["run_id"]}"]')
+    expect(opened).to_have_attribute("open", "")
+    expect(opened.locator("> summary .run-number")).to_have_text("3")
+    assert viewer_page.url.endswith(f"#run-{runs[2]['run_id']}")
+    viewer_page.get_by_label("Go to run").fill("9")
+    viewer_page.get_by_role("button", name="Go", exact=True).click()  # the browser's own check refuses it
+    assert viewer_page.get_by_label("Go to run").evaluate("input => input.validity.rangeOverflow")
