@@ -165,3 +165,18 @@ def test_go_to_run_n_opens_that_run(viewer_page, live_server):
     viewer_page.get_by_label("Go to run").fill("9")
     viewer_page.get_by_role("button", name="Go", exact=True).click()  # the browser's own check refuses it
     assert viewer_page.get_by_label("Go to run").evaluate("input => input.validity.rangeOverflow")
+
+
+def test_load_more_puts_the_loaded_page_in_the_url_and_a_reload_opens_there(viewer_page, live_server):
+    per_page = 50  # sessions_ui.views.RUNS_PER_PAGE
+    runs = [make_agent_run("more", seed=seed, created_at=1_760_000_000 + seed) for seed in range(per_page + 3)]
+    create_session(session_id="more", runs=runs)
+    url = live_server.url + reverse("sessions_ui:detail", args=["more"])
+    viewer_page.goto(url)
+    viewer_page.get_by_role("link", name="Load more runs").click()
+    numbers = viewer_page.locator("ol.runs > li > details.run > summary .run-number")
+    expect(numbers).to_have_count(per_page + 3)
+    viewer_page.wait_for_url(f"{url}?page=2")
+    viewer_page.reload()
+    expect(numbers).to_have_text([str(number) for number in range(per_page + 1, per_page + 4)])
+    expect(viewer_page.locator(".timeline-pager")).to_contain_text("← Earlier runs")
