@@ -180,3 +180,23 @@ def test_load_more_puts_the_loaded_page_in_the_url_and_a_reload_opens_there(view
     viewer_page.reload()
     expect(numbers).to_have_text([str(number) for number in range(per_page + 1, per_page + 4)])
     expect(viewer_page.locator(".timeline-pager")).to_contain_text("← Earlier runs")
+
+
+def test_j_and_k_move_between_runs_and_o_opens_one(viewer_page, live_server):
+    runs = [make_agent_run("s1", seed=seed, question=f"Question {seed}") for seed in range(3)]
+    create_session(session_id="s1", runs=runs)
+    viewer_page.goto(live_server.url + reverse("sessions_ui:detail", args=["s1"]))
+    lines = viewer_page.locator("ol.runs > li > details.run > summary")
+    viewer_page.keyboard.press("j")
+    expect(lines.nth(0)).to_be_focused()
+    viewer_page.keyboard.press("j")
+    viewer_page.keyboard.press("j")
+    viewer_page.keyboard.press("j")  # stays on the last
+    expect(lines.nth(2)).to_be_focused()
+    viewer_page.keyboard.press("k")
+    expect(lines.nth(1)).to_be_focused()
+    viewer_page.keyboard.press("o")
+    second = viewer_page.locator(f'details.run[id="run-{runs[1]["run_id"]}"]')
+    expect(second).to_have_attribute("open", "")
+    expect(second.locator(".run-body")).to_contain_text("Question 1")
+    expect(viewer_page.locator("details.run[open]")).to_have_count(1)
