@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A database error in a view: a 503 page naming the setting to check, not a bare 500.
     "sessions_ui.faults.DatabaseFaultMiddleware",
+    # A view's Http404: the dashboard's own page (404.html), also with DEBUG on.
+    "sessions_ui.error_pages.NotFoundPageMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it answers for a locked-out login
 ]
 # `sessions-ui serve --no-auth`: every request is this login (a viewer), from this machine only.

@@ -41,8 +41,8 @@ FILTER_LABELS = {
     "model": "model",
     "text": "in conversations",
 }
-# What a list URL carries besides its page: a delete returns to the same list, and a bulk delete's
-# confirmation sends the same selection again.
+# What a list URL carries besides its place (PAGING): a delete returns to the same list (at the same
+# place: SessionList.return_parameters), and a bulk delete's confirmation sends the same selection again.
 LIST_PARAMETERS = (*FILTER_LABELS, "sort", "live")
 PAGE = "page"
 # Next and Previous carry the place they continue from (sessions_ui/queries/positions.py).
@@ -306,6 +306,20 @@ class SessionList:
     def list_url(self) -> str:
         """The list page with these parameters (a user's page: the list filtered by that user)."""
         query = urlencode(self.parameters)
+        return reverse("sessions_ui:list") + (f"?{query}" if query else "")
+
+    @property
+    def return_parameters(self) -> list[tuple[str, str]]:
+        """The list's parameters and its place (page, after/before) where they are valid: a delete's forms
+        send them on, so that the delete comes back to the page it was asked from."""
+        place = [(PAGE, str(self.page_number))] if self.page_number > 1 else []
+        place += [(name, self.params[name]) for name in (AFTER, BEFORE) if getattr(self, name) is not None]
+        return self.parameters + place
+
+    @property
+    def return_url(self) -> str:
+        """The list page, at the same place, that a delete goes back to."""
+        query = urlencode(self.return_parameters)
         return reverse("sessions_ui:list") + (f"?{query}" if query else "")
 
     # --- What was ignored.

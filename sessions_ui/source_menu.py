@@ -38,12 +38,22 @@ def session_count(source: Source) -> tuple[int | None, str]:
     return (None if total == DOWN else total), total_is
 
 
+def role(user, source: Source) -> str:
+    """The user's role on the source's sessions, as `dashboard_user --role` names them: an admin may delete,
+    an editor edit, a viewer look; "" without even the view permission."""
+    for action, name in (("delete", "admin"), ("change", "editor"), ("view", "viewer")):
+        if user.has_perm(source.permission(action)):
+            return name
+    return ""
+
+
 def source_menu(request: HttpRequest) -> dict:
-    """Context processor: `source` (the one shown), `may_view_source`, and `source_menu` when there are several."""
+    """Context processor: `source` (the one shown), `may_view_source`, the user's `role` on it, and
+    `source_menu` when there are several."""
     if not request.user.is_authenticated:
         return {}
     shown = current_source()
-    context = {"source": shown, "may_view_source": shown.visible_to(request.user)}
+    context = {"source": shown, "may_view_source": shown.visible_to(request.user), "role": role(request.user, shown)}
     sources = visible_sources(request.user)
     if len(sources) < 2:
         return context

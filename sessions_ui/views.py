@@ -20,12 +20,13 @@ from django.utils.encoding import iri_to_uri
 from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
 from sessions_ui import agno, changes, list_export, queries, read_only
 from sessions_ui.filters import RUN_STATUSES
 from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, StaleEdit, edit_queryset, fingerprint
-from sessions_ui.listing import DEFAULT_SORT, PAGING, SORTS, SessionList
+from sessions_ui.listing import DEFAULT_SORT, PAGING, SORTS, SessionList, repr_value
 from sessions_ui.overview import Overview
 from sessions_ui.queries import overview as overview_figures
 from sessions_ui.sources import current_source, default_source, reverse, using_source, visible_sources
@@ -45,6 +46,7 @@ PAGE_OR_FRAGMENT = ("HX-Request", "HX-History-Restore-Request")
 WHICH_FRAGMENT = (*PAGE_OR_FRAGMENT, "HX-Target")
 SHOWN_IN_CONFIRMATION = 100
 RUNS_PER_PAGE = 50
+EDIT_FORM_ID = "session-edit"  # the edit form's slot, templates/sessions_ui/edit.html
 
 
 def dashboard_view(actions: tuple[str, ...] = CAN_VIEW, *, methods: tuple[str, ...] = ("GET",)) -> Callable:
@@ -253,8 +255,13 @@ def _gone(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
 
 
 def _render_edit(request: HtmxHttpRequest, form: SessionEditForm, *, attempted=None, status: int = 200):
+    """The form; a refused save (400, 409) for htmx goes into the form's own slot, whatever the request
+    aimed at, with what was typed and the messages next to the fields (static/js/app.js swaps it in)."""
     context = {"form": form, "attempted": attempted}
-    return render_page(request, "sessions_ui/edit.html", "sessions_ui/edit.html#form", context, status=status)
+    response = render_page(request, "sessions_ui/edit.html", "sessions_ui/edit.html#form", context, status=status)
+    if status != 200 and request.htmx and not request.htmx.history_restore_request:
+        response = reswap(retarget(response, f"#{EDIT_FORM_ID}"), "outerHTML")
+    return response
 
 
 def _refuse_stale(request: HtmxHttpRequest, form: SessionEditForm) -> HttpResponse:
@@ -338,12 +345,12 @@ def delete(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         return _gone(request, session_id)
     back = SessionList(request.POST)
     if request.POST.get("confirm") == "yes":
-        return _delete(request, sessions, back.list_url)
+        return _delete(request, sessions, back.return_url)
     return _confirm_delete(
         request,
         sessions,
         action=reverse("sessions_ui:delete", args=[session_id]),
-        hidden=back.parameters,
+        hidden=back.return_parameters,
         cancel_url=reverse("sessions_ui:detail", args=[session_id]),
     )
 
@@ -354,7 +361,7 @@ def bulk_delete(request: HtmxHttpRequest) -> HttpResponse:
     back = SessionList(request.POST)
     if not form.is_valid():
         errors = [error for errors in form.errors.values() for error in errors]
-        context = {"errors": errors, "cancel_url": back.list_url}
+        context = {"errors": errors, "cancel_url": back.return_url}
         return render_page(
             request, "sessions_ui/delete_confirm.html", "sessions_ui/delete_confirm.html#dialog", context, status=400
         )
@@ -362,8 +369,8 @@ def bulk_delete(request: HtmxHttpRequest) -> HttpResponse:
     all_matching = form.cleaned_data["all_matching"]
     confirming = request.POST.get("confirm") == "yes"
     if confirming and not all_matching:
-        return _delete(request, form.sessions(), back.list_url, confirmed=len(selected))
-    hidden = back.parameters + form.selection()
+        return _delete(request, form.sessions(), back.return_url, confirmed=len(selected))
+    hidden = back.return_parameters + form.selection()
     notice = ""
     if all_matching:
         matching = form.matching_ids()
@@ -371,7 +378,7 @@ def bulk_delete(request: HtmxHttpRequest) -> HttpResponse:
         confirmed = form.cleaned_data["fingerprint"]
         if confirming and confirmed == fingerprint(matching):
             # Exactly the ids the confirmation showed: not the filters again, which may match a newcomer by now.
-            return _delete(request, matching, back.list_url, confirmed=len(matching))
+            return _delete(request, matching, back.return_url, confirmed=len(matching))
         if confirming and not confirmed:
             notice = "Nothing was deleted: a delete of all matching sessions needs the confirmation below."
         elif confirming:
@@ -384,13 +391,13 @@ def bulk_delete(request: HtmxHttpRequest) -> HttpResponse:
     sessions = form.sessions()
     if not sessions.exists():
         messages.warning(request, "Nothing to delete: none of these sessions exist (any more).")
-        return _redirect(request, back.list_url)
+        return _redirect(request, back.return_url)
     return _confirm_delete(
         request,
         sessions,
         action=reverse("sessions_ui:bulk_delete"),
         hidden=hidden,
-        cancel_url=back.list_url,
+        cancel_url=back.return_url,
         notice=notice,
         missing=0 if all_matching else len(selected) - sessions.count(),
     )
@@ -424,6 +431,8 @@ def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     if row is None:
         raise Http404(f"There is no session “{session_id}”.")
     timeline = queries.run_timeline(session_id)
+    if "number" in request.GET:
+        return _go_to_run(request, session_id, timeline, request.GET["number"])
     # ?run=<id> opens the page that holds the run, with the run (and its parents) expanded: a
     # permalink that works without JavaScript.
     focus = request.GET.get("run", "")
@@ -443,6 +452,7 @@ def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     context = {
         "session": agno.decode_session(row, first_input=first_input),
         "session_id": session_id,
+        "session_url": _session_url(request, session_id),
         "page": page,
         "runs": runs,
         "expanded": expanded,
@@ -454,6 +464,26 @@ def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         "traced_runs": queries.traced_runs(session_id),
     }
     return render(request, "sessions_ui/detail.html", context)
+
+
+def _go_to_run(request: HtmxHttpRequest, session_id: str, timeline, number: str) -> HttpResponse:
+    """?number=N ("Go to run"): to run N's permalink (1 is the first run), or back with a message."""
+    detail = reverse("sessions_ui:detail", args=[session_id])
+    count = timeline.count()
+    position = int(number) - 1 if number.strip().isdigit() and len(number) < 10 else -1
+    if not 0 <= position < count:
+        runs = "has no runs" if not count else "has run 1" if count == 1 else f"has runs 1 to {count}"
+        messages.warning(request, f"{repr_value(number)} is not a run of this session: it {runs}.")
+        return _redirect(request, f"{detail}#runs")
+    run = timeline[position : position + 1][0]
+    if not run.run_id:  # a run Agno stored without an id: its page, as near as a link gets
+        return _redirect(request, f"{detail}?page={position // RUNS_PER_PAGE + 1}#runs")
+    return _redirect(request, f"{detail}?{urlencode({'run': run.run_id})}#run-{quote(run.run_id, safe='')}")
+
+
+def _session_url(request: HtmxHttpRequest, session_id: str) -> str:
+    """The detail page's absolute URL, which "Copy link" copies (a run's adds its ?run= and #run-)."""
+    return request.build_absolute_uri(reverse("sessions_ui:detail", args=[session_id]))
 
 
 def _compactions_context(session_id: str, opened: str = "") -> dict:
@@ -475,7 +505,13 @@ def session_runs(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     page = _run_page(queries.run_timeline(session_id), request.GET.get("page"))
     if not page.object_list and not current_source().Session.objects.filter(pk=session_id).exists():
         raise Http404(f"There is no session “{session_id}”.")
-    context = {"session_id": session_id, "page": page, "runs": page.object_list, "expanded": set()}
+    context = {
+        "session_id": session_id,
+        "session_url": _session_url(request, session_id),
+        "page": page,
+        "runs": page.object_list,
+        "expanded": set(),
+    }
     context["compacted_runs"] = _compactions_context(session_id)["compacted_runs"]
     context["traced_runs"] = queries.traced_runs(session_id)
     return render(request, "sessions_ui/detail.html#run_page", context)

@@ -7,7 +7,7 @@ import re
 import time
 from html import unescape
 from html.parser import HTMLParser
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 from django.db import connection
@@ -668,3 +668,66 @@ def test_a_malformed_transcript_entry_is_marked_in_place(viewer_client):
     opened = viewer_client.get(reverse("sessions_ui:transcripts", args=["external"]), **HTMX).content.decode()
     assert "Hi &lt;b&gt;there&lt;/b&gt;" in opened
     assert '<span class="malformed" title="not a JSON object">malformed</span>' in opened and "{not json" in opened
+
+
+# --- Issue 19, item 3: runs numbered 1..N, and a "Copy link" on the session and on each run -----
+
+
+def run_numbers(html: str) -> list[int]:
+    return [int(number) for number in re.findall(r'<span class="run-number" title="Run \d+ of \d+">(\d+)</span>', html)]
+
+
+def test_runs_are_numbered_across_pages_and_load_more(viewer_client, long_session):
+    session_id = long_session.row["session_id"]
+    total = len(long_session.runs)
+    first = detail(viewer_client, session_id).content.decode()
+    assert run_numbers(first) == list(range(1, RUNS_PER_PAGE + 1))
+    assert f'title="Run 1 of {total}"' in first
+    more = viewer_client.get(reverse("sessions_ui:runs", args=[session_id]) + "?page=2", **HTMX).content.decode()
+    assert run_numbers(more) == list(range(RUNS_PER_PAGE + 1, 2 * RUNS_PER_PAGE + 1))
+    target = long_session.runs[2 * RUNS_PER_PAGE + 4]
+    focused = detail(viewer_client, session_id, f"?run={quote(target['run_id'])}").content.decode()
+    assert run_numbers(focused) == list(range(2 * RUNS_PER_PAGE + 1, total + 1))
+    entry = focused[focused.index(f'id="run-{target["run_id"]}"') :]
+    assert run_numbers(entry.split("</summary>")[0]) == [2 * RUNS_PER_PAGE + 5]
+
+
+def test_member_runs_get_no_number_of_their_own(viewer_client):
+    demo = seed(3, runs=2, layout="3")  # a team: two team runs, each with member runs
+    html = detail(viewer_client, demo.row["session_id"]).content.decode()
+    assert len(run_entries(html)) > 2
+    assert run_numbers(html) == [1, 2]
+
+
+def test_copy_link_buttons_copy_the_absolute_urls_of_the_session_and_of_each_run(viewer_client):
+    session_id = "trip/kyoto & co"
+    create_session(session_id=session_id, runs=[make_agent_run(session_id, seed=1), make_agent_run(session_id, seed=2)])
+    html = detail(viewer_client, session_id).content.decode()
+    copies = [
+        unescape(value) for value in re.findall(r'<button type="button" class="copy-link" data-copy="([^"]+)"', html)
+    ]
+    page = "http://testserver" + reverse("sessions_ui:detail", args=[session_id])
+    assert copies[0] == page
+    run_ids = run_entries(html)
+    assert copies[1:] == [f"{page}?run={quote(run_id, safe='')}#run-{quote(run_id, safe='')}" for run_id in run_ids]
+    assert resolve(unquote(urlsplit(copies[0]).path)).kwargs["session_id"] == session_id
+
+
+def test_go_to_run_n_opens_its_permalink(viewer_client, long_session):
+    session_id = long_session.row["session_id"]
+    html = detail(viewer_client, session_id).content.decode()
+    assert f'name="number" type="number" min="1" max="{len(long_session.runs)}"' in html
+    target = long_session.runs[2 * RUNS_PER_PAGE + 4]
+    response = detail(viewer_client, session_id, f"?number={2 * RUNS_PER_PAGE + 5}")
+    assert response.status_code == 302
+    page = reverse("sessions_ui:detail", args=[session_id])
+    assert response["Location"] == f"{page}?run={quote(target['run_id'])}#run-{quote(target['run_id'])}"
+
+
+@pytest.mark.parametrize("number", ["0", "121", "-1", "x", "", "1e3", "99999999999999999999"])
+def test_go_to_a_run_that_is_not_one_says_so(viewer_client, long_session, number):
+    session_id = long_session.row["session_id"]
+    response = detail(viewer_client, session_id, f"?number={quote(number)}", follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == reverse("sessions_ui:detail", args=[session_id]) + "#runs"
+    assert f"is not a run of this session: it has runs 1 to {len(long_session.runs)}." in text_of(response)

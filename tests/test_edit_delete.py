@@ -305,6 +305,9 @@ def test_errors_under_htmx_are_the_fragment_with_status_400(editor_client, sessi
     assert response.status_code == 400
     assert "<html" not in response.content.decode()
     assert "Invalid JSON" in response.content.decode()
+    # Into the form's own slot, whatever element sent the request.
+    assert (response["HX-Retarget"], response["HX-Reswap"]) == ("#session-edit", "outerHTML")
+    assert 'id="session-edit"' in response.content.decode()
 
 
 def test_garbage_or_missing_updated_at_is_a_400(editor_client, session):
@@ -378,6 +381,7 @@ def test_stale_edit_under_htmx_is_the_fragment_with_status_409(editor_client, se
     )
     assert response.status_code == 409
     assert "<html" not in response.content.decode()
+    assert (response["HX-Retarget"], response["HX-Reswap"]) == ("#session-edit", "outerHTML")
 
 
 def test_agno_write_between_our_read_and_our_update_is_not_lost(editor_client, session, monkeypatch):
@@ -640,7 +644,7 @@ def test_bulk_confirmation_of_many_sessions_lists_the_first_and_counts_all_runs_
 
     assert "Delete 105 sessions?" in html and "… and 5 more" in html
     assert f"{expected_runs} runs" in html
-    assert html.count('class="badge') == 100
+    assert html.count('<span class="name">') == 100  # the sessions shown
 
 
 def confirmed(html: str) -> str:
@@ -959,3 +963,43 @@ def test_agno_bulk_delete_removes_exactly_the_chosen_sessions_and_their_runs(ver
                 f"SELECT count(*) FROM {quoted_table(settings.AGNO_RUNS_TABLE)} WHERE session_id IN (%s, %s)", chosen
             )
             assert cursor.fetchone()[0] == 0
+
+
+# --- Issue 19, item 5: a delete comes back to the list's page it was asked from.
+
+
+def test_the_list_toolbar_sends_the_lists_place_on(deleter_client, sessions_3x, monkeypatch):
+    monkeypatch.setattr(queries.pages, "LIST_PAGE_SIZE", 1)
+    html = deleter_client.get("/sessions/?user_id=ada%40example.com&page=2&after=1%3As0").content.decode()
+    toolbar = html[html.index('id="bulk-delete"') : html.index("</form>", html.index('id="bulk-delete"'))]
+    assert '<input type="hidden" name="user_id" value="ada@example.com">' in toolbar
+    assert '<input type="hidden" name="page" value="2">' in toolbar
+    assert '<input type="hidden" name="after" value="1:s0">' in toolbar
+
+
+@pytest.mark.parametrize("confirm", [{"session_ids": ["s1"]}, {"session_ids": ["s1"], "confirm": "yes"}])
+def test_a_bulk_delete_comes_back_to_the_same_page_of_the_same_list(deleter_client, sessions_3x, confirm):
+    place = {"user_id": "ada@example.com", "sort": "-created_at", "page": "3", "after": "1:s0"}
+    response = deleter_client.post(BULK_DELETE_URL, place | confirm)
+    if "confirm" in confirm:
+        assert response.status_code == 302
+        assert response["Location"] == "/sessions/?user_id=ada%40example.com&sort=-created_at&page=3&after=1%3As0"
+        assert not AgnoSession.objects.filter(pk="s1").exists()
+    else:
+        html = response.content.decode()
+        for name, value in place.items():
+            assert f'<input type="hidden" name="{name}" value="{value}">' in html
+        assert 'href="/sessions/?user_id=ada%40example.com&amp;sort=-created_at&amp;page=3&amp;after=1%3As0"' in html
+
+
+def test_a_delete_drops_a_place_that_is_not_one(deleter_client, sessions_3x):
+    garbage = {"user_id": "bob@example.com", "page": "x", "after": "nowhere", "before": "", "session_ids": ["s2"]}
+    response = deleter_client.post(BULK_DELETE_URL, garbage | {"confirm": "yes"})
+    assert response.status_code == 302
+    assert response["Location"] == "/sessions/?user_id=bob%40example.com"
+
+
+def test_a_single_delete_from_the_list_comes_back_to_its_page(deleter_client, sessions_3x):
+    response = deleter_client.post(delete_url("s0"), {"type": "agent", "page": "2", "before": "5:s9", "confirm": "yes"})
+    assert response.status_code == 302
+    assert response["Location"] == "/sessions/?type=agent&page=2&before=5%3As9"

@@ -1,4 +1,5 @@
-// sessions_ui: the little the pages need beyond htmx. Keyboard: "/" search, j/k move, Enter open, o expand.
+// sessions_ui: the little the pages need beyond htmx. Keyboard: "/" search, j/k move, Enter open, o expand
+// (on the detail page: j/k between the runs, o opens one).
 // The Content-Security-Policy forbids inline scripts and eval (so hx-on attributes and hx-trigger
 // filters too): behaviour that markup asks for with data-* attributes lives here.
 (function () {
@@ -24,6 +25,18 @@
     select(all[next]);
   }
 
+  // The detail page's runs: j/k move the focus between their lines (a focused line shows its ring), o opens one.
+  const RUN_LINE = "ol.runs > li > details.run > summary";
+
+  function moveRun(step) {
+    const all = Array.from(document.querySelectorAll(RUN_LINE));
+    if (!all.length) return;
+    const index = all.indexOf(document.activeElement);
+    const next = index === -1 ? (step > 0 ? 0 : all.length - 1) : Math.min(all.length - 1, Math.max(0, index + step));
+    all[next].focus();
+    all[next].scrollIntoView({ block: "nearest" });
+  }
+
   function toggle(button) {
     const previewRow = button.closest("tbody").querySelector(".preview-row");
     const open = button.getAttribute("aria-expanded") !== "true";
@@ -46,14 +59,16 @@
       event.preventDefault();
       search.focus();
       search.select();
-    } else if (event.key === "j") {
-      move(1);
-    } else if (event.key === "k") {
-      move(-1);
+    } else if (event.key === "j" || event.key === "k") {
+      const step = event.key === "j" ? 1 : -1;
+      if (rows().length) move(step);
+      else moveRun(step);
     } else if (event.key === "Enter" && selected() && !event.target.closest("a, button")) {
       window.location.assign(selected().dataset.href);
     } else if (event.key === "o" && selected()) {
       selected().querySelector("[data-expand]").click();
+    } else if (event.key === "o" && event.target.matches(RUN_LINE)) {
+      event.target.click();
     }
   });
 
