@@ -55,7 +55,9 @@ def loads_something(payload: str) -> bool:
 
 
 def expand_every_row(page, watch: Watch, where: str) -> None:
-    watch.settle()  # the lazy result count may still swap the pager in: click rows after it
+    # The lazy result count and run counts may still be under way or about to start: click rows after them.
+    page.wait_for_load_state("networkidle")
+    watch.settle()
     for button in page.locator("#results button[data-expand]").all():
         button.click()
     watch.settle()
