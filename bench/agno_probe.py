@@ -2,7 +2,9 @@
 
 Runs in the agno 3.x venv (`.agno-venvs/agno-3.1.10/bin/python`), started by bench/run.py with one
 JSON argument: {"db_url", "db_schema", "warmup", "repeat", "budget", "list": [{"name", "kwargs"}],
-"detail": {"session_id", "session_type", "small_session_id"} or null}.
+"detail": {"session_id", "session_type", "small_session_id"} or null}; or, to make the trace tables
+as agno 3.1.10 creates them (columns, indexes, foreign key) for the seeding: {"db_url", "db_schema",
+"create_trace_tables": true}.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ def list_page(db: PostgresDb, kwargs: dict) -> dict:
     kwargs = dict(kwargs)
     if kwargs.get("session_type"):
         kwargs["session_type"] = SessionType(kwargs["session_type"])
-    rows, total = db.get_sessions(limit=50, sort_by="created_at", sort_order="desc", deserialize=False, **kwargs)
+    kwargs = {"sort_by": "created_at", "sort_order": "desc", **kwargs}
+    rows, total = db.get_sessions(limit=50, deserialize=False, **kwargs)
     return {"rows": len(rows), "total": total}
 
 
@@ -51,13 +54,18 @@ def detail(db: PostgresDb, spec: dict, options: dict) -> dict:
     result["tracemalloc_peak"] = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     result.update(measure(lambda: load(spec["session_id"]), **options))
+    result["small"] = measure(lambda: load(spec["small_session_id"]), **options)
     return result
 
 
 def main() -> None:
     spec = json.loads(sys.argv[1])
-    options = {key: spec[key] for key in ("warmup", "repeat", "budget")}
     db = PostgresDb(db_url=spec["db_url"], db_schema=spec["db_schema"])
+    if spec.get("create_trace_tables"):
+        db._get_table(table_type="spans", create_table_if_not_found=True)  # and the traces table it refers to
+        print(json.dumps({"created": [db.trace_table_name, db.span_table_name]}))
+        return
+    options = {key: spec[key] for key in ("warmup", "repeat", "budget")}
     out: dict = {"list": {}, "detail": None}
     if spec.get("detail"):
         # Memory first, in a process that has not yet held any large result.

@@ -1,8 +1,9 @@
 """Our detail page of the huge session, in a fresh process: time to first byte and extra memory. Prints JSON.
 
 Started by bench/run.py (main venv, DATABASE_URL set to the bench database) with one JSON argument:
-{"url", "small_url", "username", "warmup", "repeat", "budget"}. A fresh process, so that the peak
-resident memory it reports belongs to this one page and nothing measured before it.
+{"url", "small_url", "trace_url", "username", "warmup", "repeat", "budget"}. A fresh process, so that
+the peak resident memory it reports belongs to this one page and nothing measured before it. Then the
+two-run session's page and the trace of one of the huge session's runs, timed the same way.
 """
 
 from __future__ import annotations
@@ -32,10 +33,10 @@ def main() -> None:
     client = Client(raise_request_exception=False)  # a 500 is a figure to report, not a crash
     client.force_login(User.objects.get(username=spec["username"]))
 
-    def first_byte() -> tuple[float, int, int]:
+    def first_byte(url: str = spec["url"]) -> tuple[float, int, int]:
         """Seconds until the first body byte, bytes in total and the status code."""
         started = time.perf_counter()
-        response = client.get(spec["url"])
+        response = client.get(url)
         if response.streaming:
             chunks = iter(response.streaming_content)
             first = next(chunks, b"")
@@ -64,6 +65,10 @@ def main() -> None:
     tracemalloc.stop()
     options = {key: spec[key] for key in ("warmup", "repeat", "budget")}
     out.update(measure(lambda: first_byte()[0], own_time=True, **options))
+    for name in ("small_url", "trace_url"):
+        status = first_byte(spec[name])[2]
+        figure = measure(lambda name=name: first_byte(spec[name])[0], own_time=True, **options) if status == 200 else {}
+        out[name.removesuffix("_url")] = {"status": status, **figure}
     print(json.dumps(out))
 
 
