@@ -457,7 +457,7 @@ def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         "runs": runs,
         "expanded": expanded,
         "malformed_runs": timeline.malformed,
-        **_compactions_context(session_id, request.GET.get("compaction", "")),
+        **_compactions_context(session_id, timeline, request.GET.get("compaction", "")),
         "transcripts": queries.session_transcripts(session_id),
         # ?transcripts=open shows their entries opened: the link without JavaScript.
         "transcript_entries": queries.transcript_entries(session_id) if request.GET.get("transcripts") else None,
@@ -486,12 +486,21 @@ def _session_url(request: HtmxHttpRequest, session_id: str) -> str:
     return request.build_absolute_uri(reverse("sessions_ui:detail", args=[session_id]))
 
 
-def _compactions_context(session_id: str, opened: str = "") -> dict:
-    """The session's compaction records (`opened`: the one shown whole, for a link without JavaScript)."""
+def _compactions_context(session_id: str, timeline, opened: str = "") -> dict:
+    """The session's compaction records (`opened`: the one shown whole, for a link without JavaScript), and
+    where the timeline marks them: the run a fold happened during, or, for agent.compact() outside any run,
+    the last run that started before it."""
     compactions = queries.session_compactions(session_id)
+    during = {record.run_id for record in compactions if record.run_id}
+    after = {
+        timeline.run_before(record.created_at)
+        for record in compactions
+        if not record.run_id and record.created_at is not None
+    }
     return {
         "compactions": compactions,
-        "compacted_runs": {record.run_id for record in compactions if record.run_id},
+        "compacted_runs": during,
+        "compacted_after_runs": after - {None},
         "opened_compaction": queries.compaction(session_id, opened) if opened else None,
     }
 
@@ -502,7 +511,8 @@ def session_runs(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     """One page of the runs timeline: the entries appended by "load more"."""
     if not request.htmx:
         return _redirect(request, f"{reverse('sessions_ui:detail', args=[session_id])}?{request.GET.urlencode()}#runs")
-    page = _run_page(queries.run_timeline(session_id), request.GET.get("page"))
+    timeline = queries.run_timeline(session_id)
+    page = _run_page(timeline, request.GET.get("page"))
     if not page.object_list and not current_source().Session.objects.filter(pk=session_id).exists():
         raise Http404(f"There is no session “{session_id}”.")
     context = {
@@ -512,7 +522,11 @@ def session_runs(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         "runs": page.object_list,
         "expanded": set(),
     }
-    context["compacted_runs"] = _compactions_context(session_id)["compacted_runs"]
+    compactions = _compactions_context(session_id, timeline)
+    context["compacted_runs"], context["compacted_after_runs"] = (
+        compactions["compacted_runs"],
+        compactions["compacted_after_runs"],
+    )
     context["traced_runs"] = queries.traced_runs(session_id)
     return render(request, "sessions_ui/detail.html#run_page", context)
 

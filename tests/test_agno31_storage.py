@@ -240,6 +240,12 @@ def test_compaction_records_are_listed_and_open_to_their_summary_and_archive(fak
     assert "<h2>tool (get_weather)</h2>" in archive  # Agno's Markdown rendering of the folded messages
     assert manual["redirect"].endswith(f"?compaction={record['compaction_id']}#compaction-{record['compaction_id']}")
     assert "And in Porto?" in compactions_section(manual["linked"]["html"])  # opened in place, without JavaScript
+    # agent.compact() ran between the third and the fourth run: the timeline marks it after the third, once.
+    third_run = run_ids["k-compact-manual"][2]
+    entry = manual["detail"]["html"].split(f'id="run-{third_run}"', 1)[1].split("</summary>", 1)[0]
+    assert ">compacted after</a>" in entry
+    assert manual["detail"]["html"].count(">compacted after</a>") == 1
+    assert ">compacted after</a>" not in shown["k-compact-auto"]["detail"]["html"]
 
     auto = shown["k-compact-auto"]
     folded_runs = [record["run_id"] for record in records["k-compact-auto"]]

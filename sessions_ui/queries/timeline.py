@@ -8,6 +8,7 @@ ships a few kilobytes to Python; SQLite, the small embedded case, decodes them i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 
 from sessions_ui import agno
@@ -74,6 +75,12 @@ class DecodedRunTimeline:
         """One run with all its content, and its member runs."""
         path = agno.run_path(self._decoded[0], run_id)
         return path[-1] if path else None
+
+    def run_before(self, moment: datetime) -> str | None:
+        """The id of the last top-level run that started before `moment` (None: none did). Agno stamps
+        whole seconds: a run of the same second as `moment` is taken to have started after it."""
+        started = [run for run in self._decoded[0] if run.created_at is not None and run.created_at < moment]
+        return started[-1].run_id if started else None
 
 
 class SQLRunTimeline:
@@ -174,6 +181,19 @@ class SQLRunTimeline:
         runs = self._runs(chosen, "ref IN (SELECT ref FROM chosen)", lambda data: data, run_id=run_id)
         path = agno.run_path(runs, run_id)
         return path[-1] if path else None
+
+    def run_before(self, moment: datetime) -> str | None:
+        """The id of the last top-level run that started before `moment` (None: none did)."""
+        if self._fallback:
+            return self._fallback.run_before(moment)
+        if not self._sources():
+            return None
+        rows = self._fetch(
+            f"WITH {self._ctes()} SELECT run_id FROM top WHERE created > 0 AND created < %(moment)s"
+            " ORDER BY created DESC, layout DESC, idx DESC, run_id DESC LIMIT 1",
+            moment=moment.timestamp(),
+        )
+        return rows[0][0] if rows else None
 
     def _sources(self) -> dict[str, str]:
         """SQL per layout present: the session's stored runs as (layout, idx, ref, data, runs-table columns)."""

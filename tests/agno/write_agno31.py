@@ -49,6 +49,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 from typing import Any
 
 os.environ.setdefault("AGNO_TELEMETRY", "false")
@@ -398,7 +399,11 @@ def write_compaction(db, url: str, prefix: str) -> list[dict]:
         runs.append(
             run_entry(manual.run(question, session_id=session_id, user_id=USER_ID), "before the fold", question)
         )
+    # Agno stamps runs and folds in whole seconds; real runs take longer than one, the fake model's do not:
+    # a second on either side of the fold keeps its place in the timeline unambiguous.
+    time.sleep(1)
     result = manual.compact(session_id=session_id, user_id=USER_ID)
+    time.sleep(1)
     question = "And in Braga?"
     runs.append(run_entry(manual.run(question, session_id=session_id, user_id=USER_ID), "after the fold", question))
     sessions.append(session_entry(session_id, "agent", f"{prefix}compact-agent", runs, compact_result=result.to_dict()))
