@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from django.core import checks
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
-from django.db import OperationalError
+from django.db import DatabaseError, OperationalError
 
 from sessions_ui import agno
 from sessions_ui.sources import Source, all_sources, current_source
@@ -231,20 +231,31 @@ SPAN_COLUMNS = (
 
 
 def _traces_key(source: Source) -> str:
-    return "sessions_ui:traces:" + ":".join((source.alias, source.schema, source.traces_table, source.spans_table))
+    where = (source.traces_alias or source.alias, source.traces_db_schema, source.traces_table, source.spans_table)
+    return "sessions_ui:traces:" + ":".join(where)
+
+
+class TracesUnreachable(Exception):
+    """The other database that holds a source's traces (AGNO_TRACES_DATABASE_URL) does not answer."""
 
 
 def _read_trace_tables(source: Source) -> bool:
-    return all(
-        set(columns) <= set(table_columns(table, source.connection, schema=source.schema))
-        for table, columns in ((source.traces_table, TRACE_COLUMNS), (source.spans_table, SPAN_COLUMNS))
-    )
+    try:
+        return all(
+            set(columns) <= set(table_columns(table, source.traces_connection, schema=source.traces_db_schema))
+            for table, columns in ((source.traces_table, TRACE_COLUMNS), (source.spans_table, SPAN_COLUMNS))
+        )
+    except DatabaseError as error:
+        if not source.traces_elsewhere:
+            raise
+        raise TracesUnreachable(str(error)) from error
 
 
 def has_trace_tables(source: Source | None = None) -> bool:
     """Whether Agno's traces and spans tables exist (with the columns the trace view reads), cached like the layout.
 
-    Agno creates them the first time a traced run ends; with tracing off they never exist.
+    Agno creates them the first time a traced run ends; with tracing off they never exist. In another
+    database (AGNO_TRACES_DATABASE_URL) that does not answer: TracesUnreachable (and nothing is cached).
     """
     source = source or current_source()
     return _cached(_traces_key(source), lambda: _read_trace_tables(source))

@@ -29,6 +29,7 @@ from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, Stal
 from sessions_ui.listing import DEFAULT_SORT, PAGING, SORTS, SessionList, repr_value
 from sessions_ui.overview import Overview
 from sessions_ui.queries import overview as overview_figures
+from sessions_ui.schema import TracesUnreachable
 from sessions_ui.sources import current_source, default_source, reverse, using_source, visible_sources
 from sessions_ui.templatetags.sessions_list import run_counts
 
@@ -461,7 +462,7 @@ def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         "transcripts": queries.session_transcripts(session_id),
         # ?transcripts=open shows their entries opened: the link without JavaScript.
         "transcript_entries": queries.transcript_entries(session_id) if request.GET.get("transcripts") else None,
-        "traced_runs": queries.traced_runs(session_id),
+        "traced_runs": _traced_runs(session_id),
     }
     return render(request, "sessions_ui/detail.html", context)
 
@@ -479,6 +480,15 @@ def _go_to_run(request: HtmxHttpRequest, session_id: str, timeline, number: str)
     if not run.run_id:  # a run Agno stored without an id: its page, as near as a link gets
         return _redirect(request, f"{detail}?page={position // RUNS_PER_PAGE + 1}#runs")
     return _redirect(request, f"{detail}?{urlencode({'run': run.run_id})}#run-{quote(run.run_id, safe='')}")
+
+
+def _traced_runs(session_id: str) -> set[str]:
+    """The runs to tag "traced"; none when the other database of the traces does not answer (their Trace
+    disclosures say so when opened)."""
+    try:
+        return queries.traced_runs(session_id)
+    except TracesUnreachable:
+        return set()
 
 
 def _session_url(request: HtmxHttpRequest, session_id: str) -> str:
@@ -513,7 +523,7 @@ def session_runs(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         "expanded": set(),
     }
     context["compacted_runs"] = _compactions_context(session_id)["compacted_runs"]
-    context["traced_runs"] = queries.traced_runs(session_id)
+    context["traced_runs"] = _traced_runs(session_id)
     return render(request, "sessions_ui/detail.html#run_page", context)
 
 
@@ -590,19 +600,17 @@ def session_trace(request: HtmxHttpRequest, session_id: str, run_id: str) -> Htt
     """
     if not current_source().Session.objects.filter(pk=session_id).exists():
         raise Http404(f"There is no session “{session_id}”.")
-    opened = request.GET.get("span", "")
-    span = queries.span_detail(session_id, opened) if opened else None
-    if opened and span is None:
-        raise Http404(f"Session “{session_id}” has no span “{opened}”.")
-    if span and request.htmx and not request.htmx.history_restore_request:
-        return render(request, "sessions_ui/span_body.html", {"detail": span})
-    context = {
-        "session_id": session_id,
-        "run_id": run_id,
-        "run_trace": queries.run_trace(session_id, run_id),
-        "opened_span": span,
-        "waterfall_width": agno.WATERFALL_WIDTH,
-    }
+    context = {"session_id": session_id, "run_id": run_id, "waterfall_width": agno.WATERFALL_WIDTH}
+    try:
+        opened = request.GET.get("span", "")
+        span = queries.span_detail(session_id, opened) if opened else None
+        if opened and span is None:
+            raise Http404(f"Session “{session_id}” has no span “{opened}”.")
+        if span and request.htmx and not request.htmx.history_restore_request:
+            return render(request, "sessions_ui/span_body.html", {"detail": span})
+        context |= {"run_trace": queries.run_trace(session_id, run_id), "opened_span": span}
+    except TracesUnreachable as error:
+        context["traces_unreachable"] = str(error).strip()
     return render_page(request, "sessions_ui/trace.html", "sessions_ui/trace.html#trace", context)
 
 
