@@ -42,6 +42,7 @@ class HtmxHttpRequest(HttpRequest):
 CAN_VIEW = ("view",)
 CAN_CHANGE = (*CAN_VIEW, "change")
 CAN_DELETE = (*CAN_VIEW, "delete")
+DELETE_TRACES = "delete_traces"  # the confirmation's "also delete its traces" box
 # The request headers a view's answer depends on: a whole page or a fragment (render_page), and which one.
 PAGE_OR_FRAGMENT = ("HX-Request", "HX-History-Restore-Request")
 WHICH_FRAGMENT = (*PAGE_OR_FRAGMENT, "HX-Target")
@@ -317,6 +318,7 @@ def _confirm_delete(request: HtmxHttpRequest, sessions, *, action: str, hidden, 
         "records": [
             (number, *changes.RECORD_NAMES[kind]) for kind, number in queries.record_counts(sessions).items() if number
         ],
+        **_traces_to_confirm(request, sessions),
         "action": action,
         "hidden": hidden,
         "cancel_url": cancel_url,
@@ -324,16 +326,35 @@ def _confirm_delete(request: HtmxHttpRequest, sessions, *, action: str, hidden, 
     return render_page(request, "sessions_ui/delete_confirm.html", "sessions_ui/delete_confirm.html#dialog", context)
 
 
+def _traces_to_confirm(request: HtmxHttpRequest, sessions) -> dict:
+    """What the confirmation says of the sessions' traces (Agno keeps them), and its "also delete" box."""
+    try:
+        counts = queries.trace_counts(list(sessions.order_by().values_list("pk", flat=True)))
+    except TracesUnreachable:
+        return {"traces_unreachable": True}
+    return {"traces": changes.total_traces(counts.values()), "delete_traces": request.POST.get(DELETE_TRACES) == "1"}
+
+
 def _delete(request: HtmxHttpRequest, sessions, back: str, *, confirmed: int = 1) -> HttpResponse:
     """Delete `sessions` (a queryset, or the list of ids confirmed) and say what went, and what was gone already."""
-    deleted = changes.delete_sessions(sessions, request.user)
-    gone = confirmed - len(deleted.names)
+    try:
+        deleted = changes.delete_sessions(sessions, request.user, with_traces=request.POST.get(DELETE_TRACES) == "1")
+    except TracesUnreachable:
+        messages.error(
+            request, "Nothing was deleted: the database of the traces does not answer, so they could not go too."
+        )
+        return _redirect(request, back)
     if not deleted.names:
         messages.warning(request, "Nothing was deleted: the sessions no longer exist.")
     elif len(deleted.names) == 1:
         messages.success(request, f"Deleted session “{deleted.names[0]}” and its {deleted.text}.")
     else:
         messages.success(request, f"Deleted {len(deleted.names)} sessions and their {deleted.text}.")
+    kept = deleted.kept_traces
+    if deleted.names and kept and kept.traces:
+        whose = "Its" if len(deleted.names) == 1 else "Their"
+        messages.info(request, f"{whose} {changes.traces_text(kept)} {'was' if kept.traces == 1 else 'were'} kept.")
+    gone = confirmed - len(deleted.names)
     if deleted.names and gone > 0:
         messages.info(request, f"{gone} of the {confirmed} sessions you confirmed no longer existed.")
     return _redirect(request, back)

@@ -54,6 +54,7 @@ from sessions_ui.queries.traces import (
     traced_runs,
     traced_time,
     traced_time_sql,
+    traces_cursor,
 )
 
 __all__ = [
@@ -62,5 +63,5 @@ __all__ = [
     "inline_runs", "list_page", "list_total", "order_by_sort", "page_runs", "preview_runs", "record_counts",
     "records_by_session", "run_rows", "run_timeline", "run_total", "run_trace", "searched_texts",
     "session_compactions", "session_export", "sort_window", "session_transcripts", "span_detail", "tool_result", "traced_runs",
-    "TraceCount", "trace_counts", "traced_time", "traced_time_sql", "transcript_entries", "user_totals",
+    "TraceCount", "trace_counts", "traced_time", "traces_cursor", "traced_time_sql", "transcript_entries", "user_totals",
 ]  # fmt: skip
