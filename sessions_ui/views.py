@@ -26,7 +26,7 @@ from django_htmx.middleware import HtmxDetails
 from sessions_ui import agno, changes, list_export, queries, read_only
 from sessions_ui.filters import RUN_STATUSES
 from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, StaleEdit, edit_queryset, fingerprint
-from sessions_ui.listing import DEFAULT_SORT, PAGING, SORTS, SessionList, repr_value
+from sessions_ui.listing import DEFAULT_SORT, PAGING, SessionList, repr_value
 from sessions_ui.overview import Overview
 from sessions_ui.queries import overview as overview_figures
 from sessions_ui.schema import TracesUnreachable
@@ -163,7 +163,9 @@ def session_list(request: HtmxHttpRequest) -> HttpResponse:
         "types": agno.SESSION_TYPES,
         "run_statuses": RUN_STATUSES,
         # The default order is the empty value, so it stays out of the URL.
-        "sort_options": [("" if key == DEFAULT_SORT else key, label, key == cl.sort) for key, label in SORTS.items()],
+        "sort_options": [
+            ("" if key == DEFAULT_SORT else key, label, key == cl.sort) for key, label in cl.sort_choices.items()
+        ],
     }
     return render_page(request, "sessions_ui/list.html", "sessions_ui/list.html#results", context)
 
