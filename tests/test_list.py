@@ -365,7 +365,8 @@ def test_filtered_count_comes_after_the_rows(admin_client, monkeypatch, django_a
     monkeypatch.setattr(queries.pages, "LIST_PAGE_SIZE", 2)
     seed(5)
     url = "/sessions/?created_after=2000-01-01&page=2"
-    layout(), has_trace_tables()
+    layout()
+    has_trace_tables()
     # login session + user, the page's keys and then its rows, the run counts (in the 3.x runs table): no count
     with django_assert_num_queries(5):
         response = admin_client.get(url)
@@ -468,7 +469,8 @@ def test_sqlite_walks_the_created_at_index_when_filtering(admin_client, query):
 
 @pytest.mark.parametrize("run_layout", ["2", "3"])
 def test_query_count_does_not_grow_with_the_page(admin_client, django_assert_num_queries, run_layout):
-    layout(), has_trace_tables()  # which tables exist is cached: not part of a request's cost
+    layout()  # which tables exist is cached: not part of a request's cost
+    has_trace_tables()
     seed(3, run_layout, runs=2)
     # login session + user, the page, run counts per layout stored: the inline column (where the
     # page's rows hold runs in it, not NULL as Agno 3.x leaves it) and the runs table
