@@ -239,7 +239,8 @@ class TracesUnreachable(Exception):
     """The other database that holds a source's traces (AGNO_TRACES_DATABASE_URL) does not answer."""
 
 
-def _read_trace_tables(source: Source) -> bool:
+def _read_trace_tables(source: Source) -> bool | str:
+    """Whether they exist; the error's text when they are in another database that does not answer."""
     try:
         return all(
             set(columns) <= set(table_columns(table, source.traces_connection, schema=source.traces_db_schema))
@@ -248,17 +249,21 @@ def _read_trace_tables(source: Source) -> bool:
     except DatabaseError as error:
         if not source.traces_elsewhere:
             raise
-        raise TracesUnreachable(str(error)) from error
+        return str(error).strip() or type(error).__name__
 
 
 def has_trace_tables(source: Source | None = None) -> bool:
     """Whether Agno's traces and spans tables exist (with the columns the trace view reads), cached like the layout.
 
     Agno creates them the first time a traced run ends; with tracing off they never exist. In another
-    database (AGNO_TRACES_DATABASE_URL) that does not answer: TracesUnreachable (and nothing is cached).
+    database (AGNO_TRACES_DATABASE_URL) that does not answer: TracesUnreachable, and that is cached as
+    well, so that the pages do not each wait for its connection to time out.
     """
     source = source or current_source()
-    return _cached(_traces_key(source), lambda: _read_trace_tables(source))
+    found = _cached(_traces_key(source), lambda: _read_trace_tables(source))
+    if isinstance(found, str):
+        raise TracesUnreachable(found)
+    return found
 
 
 def has_inline_runs(source: Source | None = None) -> bool:
