@@ -124,3 +124,10 @@ def test_a_down_traces_database_leaves_the_list_working_without_the_column(
         html = unescape(response.content.decode())
         assert response.status_code == 200 and listed(html) == ["plain"] and HEADER not in html
         assert "The traces' database does not answer" in html
+
+
+def test_the_export_follows_the_traced_time_order(traced, admin_client):
+    response = admin_client.get(reverse("sessions_ui:list_export_jsonl"), {"sort": "-duration"})
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert response.status_code == 200
+    assert [line.split('"session_id": "', 1)[1].split('"', 1)[0] for line in lines] == ["long", "short", "plain"]
