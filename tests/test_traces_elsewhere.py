@@ -73,3 +73,20 @@ def test_a_down_traces_database_leaves_the_detail_page_working_and_the_trace_vie
         assert listed.status_code == 200 and "near" in listed.content.decode()
         # That it does not answer is kept (as which tables exist is): the pages do not each wait for it.
         assert len(attempts) == 1
+
+
+def test_agno_doctor_says_where_the_traces_are_and_that_their_database_does_not_answer(
+    traces_elsewhere, monkeypatch, tmp_path_factory
+):
+    from sessions_ui.diagnosis import examine
+
+    found = examine()
+    assert found.traces.endswith(": agno_traces and agno_spans") and not any("traces" in p for p in found.problems)
+    with (
+        database_added("traces-down", down_database(tmp_path_factory)),
+        traces_read_from(monkeypatch, "traces-down", ""),
+    ):
+        down = examine()
+    assert down.traces.endswith(": does not answer")
+    assert any(problem.startswith("The traces' database does not answer") for problem in down.problems)
+    assert any(line.startswith("Traces:   in ") for line in down.lines())
