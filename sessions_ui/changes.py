@@ -150,14 +150,15 @@ def delete_sessions(sessions: QuerySet | list[str], user, *, with_traces: bool =
                 records_deleted[kind] += count
             if with_traces:
                 _delete_traces(chunk)
-            traces = {session_id: traces[session_id] for session_id in doomed if session_id in (traces or {})}
-            traces_counted.extend(traces.values())
+            if traces is not None:
+                traces = {session_id: traces[session_id] for session_id in doomed if session_id in traces}
+                traces_counted.extend(traces.values())
             log(
                 user,
                 [(session_id, name) for session_id, (name, _) in doomed.items()],
                 DELETION,
                 [
-                    _deleted_message(runs or 0, records.get(session_id, {}), traces.get(session_id), with_traces)
+                    _deleted_message(runs or 0, records.get(session_id, {}), traces, session_id, with_traces)
                     for session_id, (_, runs) in doomed.items()
                 ],
             )
@@ -179,15 +180,20 @@ def _trace_counts(session_ids: list[str], *, required: bool) -> dict[str, querie
         return None
 
 
-def _deleted_message(runs: int, records: dict[str, int], traces: queries.TraceCount | None, with_traces: bool) -> str:
-    """The audit entry of one deleted session: what went with it, and the traces that stayed."""
+def _deleted_message(
+    runs: int, records: dict[str, int], traces: dict[str, queries.TraceCount] | None, session_id: str, with_traces: bool
+) -> str:
+    """The audit entry of one deleted session: what went with it, and the traces that stayed (`traces`: those
+    of the deleted sessions, None when their database did not answer)."""
+    count = (traces or {}).get(session_id)
     if with_traces:
-        return f"Deleted with its {records_text(runs, records, traces)}."
-    kept = (
-        f" Its {traces_text(traces)} {'was' if traces.traces == 1 else 'were'} kept, as Agno keeps them."
-        if traces
-        else ""
-    )
+        return f"Deleted with its {records_text(runs, records, count)}."
+    if traces is None:
+        kept = " Its traces, if any, were kept: their database did not answer."
+    elif count:
+        kept = f" Its {traces_text(count)} {'was' if count.traces == 1 else 'were'} kept, as Agno keeps them."
+    else:
+        kept = ""
     return f"Deleted with its {records_text(runs, records)}.{kept}"
 
 
