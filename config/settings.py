@@ -11,7 +11,13 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from sessions_ui.source_config import SourceConfigError, database_aliases, env_source, read_sources_file
+from sessions_ui.source_config import (
+    SourceConfigError,
+    database_aliases,
+    env_source,
+    read_sources_file,
+    traces_aliases,
+)
 
 # The clone's top folder, or sessions_ui/ once installed from the wheel (pyproject.toml puts config/,
 # templates/ and static/ inside the app package): templates/ and static/ are in it either way.
@@ -170,6 +176,7 @@ try:
 except SourceConfigError as error:
     raise ImproperlyConfigured(str(error)) from None
 _source_aliases = database_aliases(_source_specs)
+_traces_aliases = traces_aliases(_source_specs, _source_aliases)
 
 DATABASES = {
     "default": database_config(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
@@ -185,9 +192,11 @@ elif os.environ.get("TEST_DATABASE_NAME"):
 # READ_ONLY=1 (sessions-ui serve --read-only): nobody edits or deletes (sessions_ui/read_only.py), and the
 # sources' own databases are opened read-only where the driver allows it.
 READ_ONLY = env_bool("READ_ONLY", False)
-for _spec in _source_specs:
-    if _spec.url and _source_aliases[_spec.id] not in DATABASES:
-        DATABASES[_source_aliases[_spec.id]] = _source_database = database_config(_spec.url, read_only=READ_ONLY)
+_databases = [(_source_aliases[_spec.id], _spec.url) for _spec in _source_specs if _spec.url]
+_databases += [(_traces_aliases[_spec.id], _spec.traces_url) for _spec in _source_specs if _spec.traces_url]
+for _alias, _url in _databases:
+    if _alias not in DATABASES:
+        DATABASES[_alias] = _source_database = database_config(_url, read_only=READ_ONLY)
         if _source_database["ENGINE"] == "django.db.backends.postgresql":
             # A source's host that is gone would hold every page's source menu for the system's TCP
             # timeout (minutes); after this many seconds the source is shown as down instead.
@@ -202,6 +211,14 @@ def _source_schema(spec) -> str:
     return (spec.schema or "ai") if is_postgres else ""
 
 
+def _traces_schema(spec) -> str | None:
+    """The PostgreSQL schema of its traces in their other database (Agno's default "ai"); None: beside its sessions."""
+    if spec.id not in _traces_aliases:
+        return spec.traces_schema  # another schema of the sessions' database, or None
+    is_postgres = DATABASES[_traces_aliases[spec.id]]["ENGINE"] == "django.db.backends.postgresql"
+    return (spec.traces_schema or "ai") if is_postgres else ""
+
+
 AGNO_SOURCES = [
     {
         "id": spec.id,
@@ -210,6 +227,8 @@ AGNO_SOURCES = [
         "schema": _source_schema(spec),
         "session_table": spec.session_table,
         "runs_table": spec.runs_table,
+        "traces_alias": _traces_aliases.get(spec.id, ""),
+        "traces_schema": _traces_schema(spec),
     }
     for spec in _source_specs
 ]
@@ -220,6 +239,8 @@ AGNO_DB_ALIAS = AGNO_SOURCES[0]["alias"]
 AGNO_DB_SCHEMA = AGNO_SOURCES[0]["schema"]
 AGNO_SESSION_TABLE = AGNO_SOURCES[0]["session_table"]
 AGNO_RUNS_TABLE = AGNO_SOURCES[0]["runs_table"]
+AGNO_TRACES_DB_ALIAS = AGNO_SOURCES[0]["traces_alias"]
+AGNO_TRACES_DB_SCHEMA = AGNO_SOURCES[0]["traces_schema"]
 DATABASE_ROUTERS = ["sessions_ui.routers.AgnoRouter"]
 
 # One cache for every instance (filter choices, which Agno tables exist, list bounds): Django's

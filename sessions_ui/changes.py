@@ -2,20 +2,23 @@
 
 Agno owns the session rows; a delete removes what agno 3.1's own delete_session does (the session,
 its runs, and its other records: schema.COMPANIONS), in one transaction, and every edit and delete is
-recorded in Django's admin log (LogEntry), which the audit page reads.
+recorded in Django's admin log (LogEntry), which the audit page reads. Agno keeps a session's traces
+when it deletes the session; so does the dashboard, unless the admin asks for them to go too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from contextlib import nullcontext
 from typing import Any, NamedTuple
 
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 
 from sessions_ui import agno, queries
-from sessions_ui.schema import companions, has_payload_table, has_runs_table
+from sessions_ui.schema import TracesUnreachable, companions, has_payload_table, has_runs_table, has_trace_tables
 from sessions_ui.sources import current_source
 
 CHUNK = 500
@@ -55,22 +58,37 @@ def runs_text(count: int) -> str:
     return f"{count} run{'' if count == 1 else 's'}"
 
 
-def records_text(runs: int, records: dict[str, int]) -> str:
-    """ "4 runs, 1 compaction record and 1 offloaded tool result": the runs, then each kind there is any of."""
+def traces_text(count: queries.TraceCount) -> str:
+    """ "2 traces (9 spans)" """
+    traces = f"{count.traces} trace{'' if count.traces == 1 else 's'}"
+    return f"{traces} ({count.spans} span{'' if count.spans == 1 else 's'})"
+
+
+def records_text(runs: int, records: dict[str, int], traces: queries.TraceCount | None = None) -> str:
+    """ "4 runs, 1 compaction record and 2 traces (9 spans)": the runs, then each kind there is any of."""
     parts = [runs_text(runs)] + [
         f"{count} {RECORD_NAMES[kind][count != 1]}" for kind, count in records.items() if count
     ]
+    if traces and traces.traces:
+        parts.append(traces_text(traces))
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def total_traces(counts: Iterable[queries.TraceCount]) -> queries.TraceCount:
+    counts = list(counts)
+    return queries.TraceCount(sum(count.traces for count in counts), sum(count.spans for count in counts))
 
 
 class Deleted(NamedTuple):
     names: list[str]  # of the sessions deleted
     runs: int  # top-level runs that went with them
     records: dict[str, int]  # Agno's other records that went with them, by kind (RECORD_NAMES)
+    traces: queries.TraceCount = queries.TraceCount()  # their traces that went with them (when asked)
+    kept_traces: queries.TraceCount | None = queries.TraceCount()  # ... that stayed (None: their database is down)
 
     @property
     def text(self) -> str:
-        return records_text(self.runs, self.records)
+        return records_text(self.runs, self.records, self.traces)
 
 
 def _chunks(items: list, size: int = CHUNK):
@@ -94,40 +112,104 @@ def names_and_runs(session_data: dict[str, Any]) -> dict[str, tuple[str, int | N
     }
 
 
-def delete_sessions(sessions: QuerySet | list[str], user) -> Deleted:
+def delete_sessions(sessions: QuerySet | list[str], user, *, with_traces: bool = False) -> Deleted:
     """Delete the sessions (a queryset, or their ids) as agno 3.1.10's delete_session does, in one transaction.
 
     The session rows, then their runs rows (in Agno's order: a PostgreSQL foreign key from Agno's
     sandbox bindings to a run lets the session's ON DELETE CASCADE remove both, not the run alone;
     SQLite enforces the runs' own foreign key only when asked to), then their other records.
+    `with_traces`: their traces and spans too (Agno keeps them), in the same transaction, or in one
+    around it when the traces are in another database, which must answer (else TracesUnreachable,
+    and nothing is deleted); without it, the audit says how many stay.
     """
     names: list[str] = []
     runs_deleted = 0
     records_deleted = dict.fromkeys(RECORD_NAMES, 0)
+    traces_counted: list[queries.TraceCount] = []
+    traces_known = True
     source = current_source()
-    with transaction.atomic(using=source.alias):
+    traces_transaction = nullcontext()
+    if with_traces and source.traces_elsewhere:
+        try:
+            source.traces_connection.ensure_connection()
+        except DatabaseError as error:
+            raise TracesUnreachable(str(error)) from error
+        traces_transaction = transaction.atomic(using=source.traces_alias)
+    with transaction.atomic(using=source.alias), traces_transaction:
         session_ids = sessions if isinstance(sessions, list) else list(sessions.order_by().values_list("pk", flat=True))
         for chunk in _chunks(session_ids):
             chunk_sessions = source.Session.objects.filter(pk__in=chunk)
             doomed = names_and_runs(dict(chunk_sessions.values_list("pk", "session_data")))
             records = queries.records_by_session(chunk)
+            traces = _trace_counts(chunk, required=with_traces)
+            traces_known = traces_known and traces is not None
             chunk_sessions.delete()
             if has_runs_table():
                 source.Run.objects.filter(session_id__in=chunk).delete()
             for kind, count in _delete_records(chunk).items():
                 records_deleted[kind] += count
+            if with_traces:
+                _delete_traces(chunk)
+            if traces is not None:
+                traces = {session_id: traces[session_id] for session_id in doomed if session_id in traces}
+                traces_counted.extend(traces.values())
             log(
                 user,
                 [(session_id, name) for session_id, (name, _) in doomed.items()],
                 DELETION,
                 [
-                    f"Deleted with its {records_text(runs or 0, records.get(session_id, {}))}."
+                    _deleted_message(runs or 0, records.get(session_id, {}), traces, session_id, with_traces)
                     for session_id, (_, runs) in doomed.items()
                 ],
             )
             names.extend(name for name, _ in doomed.values())
             runs_deleted += sum(runs or 0 for _, runs in doomed.values())
-    return Deleted(names, runs_deleted, records_deleted)
+    counted = total_traces(traces_counted)
+    if with_traces:
+        return Deleted(names, runs_deleted, records_deleted, traces=counted)
+    return Deleted(names, runs_deleted, records_deleted, kept_traces=counted if traces_known else None)
+
+
+def _trace_counts(session_ids: list[str], *, required: bool) -> dict[str, queries.TraceCount] | None:
+    """The sessions' traces and spans; None when their other database does not answer and they stay anyway."""
+    try:
+        return queries.trace_counts(session_ids)
+    except TracesUnreachable:
+        if required:
+            raise
+        return None
+
+
+def _deleted_message(
+    runs: int, records: dict[str, int], traces: dict[str, queries.TraceCount] | None, session_id: str, with_traces: bool
+) -> str:
+    """The audit entry of one deleted session: what went with it, and the traces that stayed (`traces`: those
+    of the deleted sessions, None when their database did not answer)."""
+    count = (traces or {}).get(session_id)
+    if with_traces:
+        return f"Deleted with its {records_text(runs, records, count)}."
+    if traces is None:
+        kept = " Its traces, if any, were kept: their database did not answer."
+    elif count:
+        kept = f" Its {traces_text(count)} {'was' if count.traces == 1 else 'were'} kept, as Agno keeps them."
+    else:
+        kept = ""
+    return f"Deleted with its {records_text(runs, records)}.{kept}"
+
+
+def _delete_traces(session_ids: list[str]) -> None:
+    """Delete the sessions' traces, their spans first (agno_spans.trace_id refers to agno_traces)."""
+    if not has_trace_tables():
+        return  # no trace tables (or not Agno's columns): nothing of theirs to delete
+    source = current_source()
+    traces = source.quoted_trace_table(source.traces_table)
+    spans = source.quoted_trace_table(source.spans_table)
+    belongs = f"session_id IN ({', '.join(['%s'] * len(session_ids))})"
+    with queries.traces_cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {spans} WHERE trace_id IN (SELECT trace_id FROM {traces} WHERE {belongs})", session_ids
+        )
+        cursor.execute(f"DELETE FROM {traces} WHERE {belongs}", session_ids)
 
 
 def _delete_records(session_ids: list[str]) -> dict[str, int]:

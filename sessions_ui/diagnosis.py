@@ -15,7 +15,7 @@ from django.db.migrations.executor import MigrationExecutor
 from sessions_ui import agno
 from sessions_ui.bulk_write import RUN_COLUMNS
 from sessions_ui.faults import database_url
-from sessions_ui.schema import table_columns, table_names
+from sessions_ui.schema import TracesUnreachable, has_trace_tables, table_columns, table_names
 from sessions_ui.sources import Source, current_source
 
 PRIVILEGES = ("SELECT", "UPDATE", "DELETE")
@@ -45,6 +45,7 @@ class Diagnosis:
     tables: list[Table] = field(default_factory=list)
     other_tables: list[str] = field(default_factory=list)
     layout: str = ""
+    traces: str = ""  # where the traces are, when in another database (AGNO_TRACES_DATABASE_URL)
     problems: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -71,6 +72,8 @@ class Diagnosis:
             out.append(f"Other tables: {', '.join(self.other_tables)}")
         if self.layout:
             out.append(f"Layout:   {self.layout}")
+        if self.traces:
+            out.append(f"Traces:   {self.traces}")
         if self.problems:
             out.append(f"Problems ({len(self.problems)}):")
             out.extend(f"  - {problem}" for problem in self.problems)
@@ -111,6 +114,8 @@ def examine(source: Source | None = None) -> Diagnosis:
             f"{hint}{_elsewhere(connection, source.session_table) if source.schema else ''}."
         )
     diagnosis.layout = _layout(sessions, runs)
+    if source.traces_elsewhere:
+        _check_traces(source, diagnosis)
     for table in (sessions, runs):
         if table.exists and table.missing:
             diagnosis.problems.append(
@@ -123,6 +128,26 @@ def examine(source: Source | None = None) -> Diagnosis:
                 f"GRANT {', '.join(denied)} ON {source.quoted(table.name)} TO {role};"
             )
     return diagnosis
+
+
+def _check_traces(source: Source, diagnosis: Diagnosis) -> None:
+    """The other database of the traces: whether it answers, and whether Agno's trace tables are there."""
+    where = database_url(source.traces_alias) + (
+        f", schema {source.traces_db_schema}" if source.traces_db_schema else ""
+    )
+    try:
+        found = has_trace_tables(source)
+    except TracesUnreachable as error:
+        diagnosis.traces = f"in {where}: does not answer"
+        diagnosis.problems.append(
+            f"The traces' database does not answer ({error}): check AGNO_TRACES_DATABASE_URL (or traces_url in the"
+            " sources file). The pages work without it; their traces say they could not reach it."
+        )
+        return
+    tables = f"{source.traces_table} and {source.spans_table}"
+    diagnosis.traces = f"in {where}: " + (
+        tables if found else f"no {tables} yet (Agno creates them when a traced run ends)"
+    )
 
 
 def _check_migrations(diagnosis: Diagnosis) -> None:

@@ -18,7 +18,7 @@ from django.http import QueryDict
 
 from sessions_ui import queries
 from sessions_ui.filters import RUN_STATUSES, TEXT_MAX, TEXT_WINDOW, SessionFilter
-from sessions_ui.schema import has_inline_runs, has_runs_table
+from sessions_ui.schema import TracesUnreachable, has_inline_runs, has_runs_table, has_trace_tables
 from sessions_ui.sources import current_source, reverse
 
 SORTS = {
@@ -26,8 +26,12 @@ SORTS = {
     "created_at": "Oldest first",
     "-updated_at": "Recently updated",
     "updated_at": "Least recently updated",
+    "-duration": "Longest traced time",
+    "duration": "Shortest traced time",
 }
 DEFAULT_SORT = "-created_at"
+# By the sum of the session's traces' durations (agno_traces.duration_ms), where Agno's tracing is on.
+TRACED_SORTS = ("-duration", "duration")
 FILTER_LABELS = {
     "type": "type",
     "agent_id": "agent",
@@ -101,6 +105,8 @@ class SessionList:
                 f"{repr_value(self.sort)} is not a sort order ({', '.join(SORTS)}): showing the newest first."
             )
             self.sort = DEFAULT_SORT
+        if self.sort in TRACED_SORTS:
+            self._traced_sort_problem()
         self.page_number = _page_number(params.get(PAGE))
         if self.page_number is None:
             self._problems.append(f"{repr_value(params.get(PAGE))} is not a page number: showing the first page.")
@@ -125,6 +131,47 @@ class SessionList:
                 "The run status filter reads Agno 3.x's runs table: runs stored inline by Agno 2.x are not looked at."
             )
         return []
+
+    @cached_property
+    def shows_traced_time(self) -> bool:
+        """Whether the list has its "Traced time" column: Agno's trace tables exist (and answer, when they are
+        in another database: else a notice says so)."""
+        try:
+            return has_trace_tables()
+        except TracesUnreachable:
+            self.caveats.append("The traces' database does not answer: the list shows no traced time.")
+            return False
+
+    def _traced_sort_problem(self) -> None:
+        """The traced-time sorts need the trace tables, beside the sessions (an order is one query)."""
+        if not self.shows_traced_time:
+            self._problems.append(
+                "There is no traced time to sort by: Agno's tracing has recorded no traces here"
+                " (agno_traces). Showing the newest first."
+            )
+        elif current_source().traces_elsewhere:
+            self._problems.append(
+                "The traces are in another database than the sessions, so the list cannot be sorted by"
+                " traced time: showing the newest first."
+            )
+        else:
+            return
+        self.sort = DEFAULT_SORT
+
+    @property
+    def sort_choices(self) -> dict[str, str]:
+        """The orders the sort menu offers: by traced time only where that works."""
+        traced = self.shows_traced_time and not current_source().traces_elsewhere
+        return {key: label for key, label in SORTS.items() if traced or key not in TRACED_SORTS}
+
+    def traced_times(self, session_ids: list[str]) -> dict[str, int] | None:
+        """The traced time of each of a page's sessions that has traces (one grouped query); None without the column."""
+        if not self.shows_traced_time:
+            return None
+        try:
+            return queries.traced_time(session_ids)
+        except TracesUnreachable:
+            return {}
 
     def _text_problem(self) -> list[str]:
         """What `text` searched (the caveats), or why it was ignored."""
@@ -205,7 +252,12 @@ class SessionList:
     def notices(self) -> list[str]:
         """What was ignored or changed, in words a user can act on."""
         notices = [*self._problems, *self.caveats]
-        if self._listed[1]:
+        if self._listed[1] and self.sort in TRACED_SORTS:
+            notices.append(
+                f"Sorted by traced time among the {queries.pages.NEWEST_WINDOW:,} newest sessions only: adding up"
+                " the traces of every session would read all of them."
+            )
+        elif self._listed[1]:
             notices.append(
                 f"Sorted by last update among the {queries.pages.NEWEST_WINDOW:,} newest sessions only: no index"
                 " serves this order on the whole table (manage.py agno_indexes --apply adds one)."
@@ -264,7 +316,7 @@ class SessionList:
     def sort_links(self) -> dict[str, SortLink]:
         """Per sortable column: a click sorts by it newest first, or reverses the order it is sorted in."""
         links = {}
-        for field in ("created_at", "updated_at"):
+        for field in ("created_at", "updated_at", *(("duration",) if "duration" in self.sort_choices else ())):
             descending = f"-{field}"
             if self.sort == descending:
                 links[field] = SortLink(self.query_string({"sort": field}, remove=PAGING), "descending", " ↓")

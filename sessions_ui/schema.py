@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from django.core import checks
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
-from django.db import OperationalError
+from django.db import DatabaseError, OperationalError
 
 from sessions_ui import agno
 from sessions_ui.sources import Source, all_sources, current_source
@@ -231,23 +231,39 @@ SPAN_COLUMNS = (
 
 
 def _traces_key(source: Source) -> str:
-    return "sessions_ui:traces:" + ":".join((source.alias, source.schema, source.traces_table, source.spans_table))
+    where = (source.traces_alias or source.alias, source.traces_db_schema, source.traces_table, source.spans_table)
+    return "sessions_ui:traces:" + ":".join(where)
 
 
-def _read_trace_tables(source: Source) -> bool:
-    return all(
-        set(columns) <= set(table_columns(table, source.connection, schema=source.schema))
-        for table, columns in ((source.traces_table, TRACE_COLUMNS), (source.spans_table, SPAN_COLUMNS))
-    )
+class TracesUnreachable(Exception):
+    """The other database that holds a source's traces (AGNO_TRACES_DATABASE_URL) does not answer."""
+
+
+def _read_trace_tables(source: Source) -> bool | str:
+    """Whether they exist; the error's text when they are in another database that does not answer."""
+    try:
+        return all(
+            set(columns) <= set(table_columns(table, source.traces_connection, schema=source.traces_db_schema))
+            for table, columns in ((source.traces_table, TRACE_COLUMNS), (source.spans_table, SPAN_COLUMNS))
+        )
+    except DatabaseError as error:
+        if not source.traces_elsewhere:
+            raise
+        return str(error).strip() or type(error).__name__
 
 
 def has_trace_tables(source: Source | None = None) -> bool:
     """Whether Agno's traces and spans tables exist (with the columns the trace view reads), cached like the layout.
 
-    Agno creates them the first time a traced run ends; with tracing off they never exist.
+    Agno creates them the first time a traced run ends; with tracing off they never exist. In another
+    database (AGNO_TRACES_DATABASE_URL) that does not answer: TracesUnreachable, and that is cached as
+    well, so that the pages do not each wait for its connection to time out.
     """
     source = source or current_source()
-    return _cached(_traces_key(source), lambda: _read_trace_tables(source))
+    found = _cached(_traces_key(source), lambda: _read_trace_tables(source))
+    if isinstance(found, str):
+        raise TracesUnreachable(found)
+    return found
 
 
 def has_inline_runs(source: Source | None = None) -> bool:

@@ -13,6 +13,8 @@ the URLs /sessions/...):
     name = "Support agent"
     url = "sqlite:////srv/agno/support.db"
     session_table = "support_sessions"   # runs_table: Agno's rule (<session table>_runs) unless given
+    traces_url_env = "SUPPORT_TRACES_URL"  # its traces (AgentOS' tracing db) in another database: traces_url
+                                           # or traces_url_env, and traces_schema (PostgreSQL, default "ai")
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from dataclasses import dataclass
 
 DEFAULT_SESSION_TABLE = "agno_sessions"
 DEFAULT_ID = "default"
-SOURCE_KEYS = ("name", "url", "url_env", "schema", "session_table", "runs_table")
+SOURCE_KEYS = (
+    "name", "url", "url_env", "schema", "session_table", "runs_table", "traces_url", "traces_url_env", "traces_schema",
+)  # fmt: skip
 # Ids go into URLs (/sources/<id>/sessions/), URL namespaces and permission codenames.
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 
@@ -43,6 +47,9 @@ class SourceSpec:
     schema: str | None
     session_table: str
     runs_table: str
+    # Where Agno's tracing writes this source's traces, when not beside its sessions (None: beside them).
+    traces_url: str | None = None
+    traces_schema: str | None = None
 
 
 # agno 3.1.10's records around a session: BaseDb.__init__ (agno/db/base.py) names these tables the
@@ -84,6 +91,8 @@ def env_source(environ: Mapping[str, str]) -> SourceSpec:
         schema=environ.get("AGNO_DB_SCHEMA"),
         session_table=session_table,
         runs_table=environ.get("AGNO_RUNS_TABLE") or agno_runs_table(session_table),
+        traces_url=environ.get("AGNO_TRACES_DATABASE_URL") or None,
+        traces_schema=environ.get("AGNO_TRACES_DB_SCHEMA") or None,
     )
 
 
@@ -131,17 +140,15 @@ def parse_sources(text: str, environ: Mapping[str, str], path: str = "sources fi
                 )
             if not isinstance(value, str) or not value.strip():
                 raise fail(f"sources.{source_id}.{key} must be a non-empty string", source_id, key)
-        if "url" in table and "url_env" in table:
-            raise fail(f"sources.{source_id}: give url or url_env, not both", source_id, "url_env")
-        url = table.get("url")
-        if "url_env" in table:
-            url = environ.get(table["url_env"])
-            if not url:
-                raise fail(
-                    f"sources.{source_id}.url_env: the variable {table['url_env']} is not set", source_id, "url_env"
-                )
+        url, traces_url = (_url_of(table, environ, prefix, source_id, fail) for prefix in ("", "traces_"))
         if "schema" in table and url is not None and is_sqlite_url(url):
             raise fail(f"sources.{source_id}.schema: SQLite has no schemas (PostgreSQL only)", source_id, "schema")
+        if "traces_schema" in table and (traces_url or url) is not None and is_sqlite_url(traces_url or url):
+            raise fail(
+                f"sources.{source_id}.traces_schema: SQLite has no schemas (PostgreSQL only)",
+                source_id,
+                "traces_schema",
+            )
         session_table = table.get("session_table", DEFAULT_SESSION_TABLE)
         spec = SourceSpec(
             id=source_id,
@@ -150,6 +157,8 @@ def parse_sources(text: str, environ: Mapping[str, str], path: str = "sources fi
             schema=table.get("schema"),
             session_table=session_table,
             runs_table=table.get("runs_table") or agno_runs_table(session_table),
+            traces_url=traces_url,
+            traces_schema=table.get("traces_schema"),
         )
         where = (spec.url, spec.schema, spec.session_table)
         if where in seen:
@@ -157,6 +166,19 @@ def parse_sources(text: str, environ: Mapping[str, str], path: str = "sources fi
         seen[where] = source_id
         specs.append(spec)
     return specs
+
+
+def _url_of(table: dict, environ: Mapping[str, str], prefix: str, source_id: str, fail) -> str | None:
+    """`<prefix>url`, or the variable `<prefix>url_env` names: "" for the database URL, "traces_" for the traces'."""
+    url_key, env_key = f"{prefix}url", f"{prefix}url_env"
+    if url_key in table and env_key in table:
+        raise fail(f"sources.{source_id}: give {url_key} or {env_key}, not both", source_id, env_key)
+    if env_key not in table:
+        return table.get(url_key)
+    url = environ.get(table[env_key])
+    if not url:
+        raise fail(f"sources.{source_id}.{env_key}: the variable {table[env_key]} is not set", source_id, env_key)
+    return url
 
 
 def database_aliases(specs: list[SourceSpec]) -> dict[str, str]:
@@ -174,6 +196,21 @@ def database_aliases(specs: list[SourceSpec]) -> dict[str, str]:
         by_url.setdefault(spec.url, "agno" if index == 0 else f"agno-{spec.id}")
         aliases[spec.id] = by_url[spec.url]
     return aliases
+
+
+def traces_aliases(specs: list[SourceSpec], aliases: dict[str, str]) -> dict[str, str]:
+    """The database alias of each source's traces database, by source id, for the sources that name one.
+
+    A URL that is a source's database is that database's alias; any other `traces-<id of the first source
+    whose traces are there>`.
+    """
+    by_url = {spec.url: aliases[spec.id] for spec in specs if spec.url}
+    traces: dict[str, str] = {}
+    for spec in specs:
+        if spec.traces_url:
+            by_url.setdefault(spec.traces_url, f"traces-{spec.id}")
+            traces[spec.id] = by_url[spec.traces_url]
+    return traces
 
 
 def _line_of(text: str, source_id: str | None, key: str | None) -> int | None:

@@ -49,6 +49,10 @@ class Source:
     # The traces of its runs, when Agno's tracing is on (sessions_ui.schema.has_trace_tables says whether).
     traces_table: str = source_config.TRACES_TABLE
     spans_table: str = source_config.SPANS_TABLE
+    # Where they are when Agno's tracing writes to another database (AGNO_TRACES_DATABASE_URL, a sources
+    # file's traces_url): its alias ("": this source's database) and schema (None: this source's schema).
+    traces_alias: str = ""
+    traces_schema: str | None = None
 
     @property
     def connection(self) -> BaseDatabaseWrapper:
@@ -79,6 +83,25 @@ class Source:
     @property
     def quoted_payloads(self) -> str:
         return self.quoted(self.payload_table, schema=self.payload_schema)
+
+    @property
+    def traces_connection(self) -> BaseDatabaseWrapper:
+        return connections[self.traces_alias or self.alias]
+
+    @property
+    def traces_elsewhere(self) -> bool:
+        """Its traces are in another database than its sessions: no query joins the two."""
+        return (self.traces_alias or self.alias) != self.alias
+
+    @property
+    def traces_db_schema(self) -> str:
+        return self.schema if self.traces_schema is None else self.traces_schema
+
+    def quoted_trace_table(self, table: str) -> str:
+        """The traces or spans table (traces_table, spans_table) where the traces are, quoted for raw SQL."""
+        quote = self.traces_connection.ops.quote_name
+        schema = self.traces_db_schema
+        return f"{quote(schema)}.{quote(table)}" if schema else quote(table)
 
     @property
     def namespace(self) -> str:
@@ -115,6 +138,8 @@ def default_source() -> Source:
         Session=AgnoSession,
         Run=AgnoRun,
         is_default=True,
+        traces_alias=settings.AGNO_TRACES_DB_ALIAS,
+        traces_schema=settings.AGNO_TRACES_DB_SCHEMA,
     )
 
 

@@ -26,9 +26,10 @@ from django_htmx.middleware import HtmxDetails
 from sessions_ui import agno, changes, list_export, queries, read_only
 from sessions_ui.filters import RUN_STATUSES
 from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, StaleEdit, edit_queryset, fingerprint
-from sessions_ui.listing import DEFAULT_SORT, PAGING, SORTS, SessionList, repr_value
+from sessions_ui.listing import DEFAULT_SORT, PAGING, SessionList, repr_value
 from sessions_ui.overview import Overview
 from sessions_ui.queries import overview as overview_figures
+from sessions_ui.schema import TracesUnreachable
 from sessions_ui.sources import current_source, default_source, reverse, using_source, visible_sources
 from sessions_ui.templatetags.sessions_list import run_counts
 
@@ -41,6 +42,7 @@ class HtmxHttpRequest(HttpRequest):
 CAN_VIEW = ("view",)
 CAN_CHANGE = (*CAN_VIEW, "change")
 CAN_DELETE = (*CAN_VIEW, "delete")
+DELETE_TRACES = "delete_traces"  # the confirmation's "also delete its traces" box
 # The request headers a view's answer depends on: a whole page or a fragment (render_page), and which one.
 PAGE_OR_FRAGMENT = ("HX-Request", "HX-History-Restore-Request")
 WHICH_FRAGMENT = (*PAGE_OR_FRAGMENT, "HX-Target")
@@ -161,7 +163,9 @@ def session_list(request: HtmxHttpRequest) -> HttpResponse:
         "types": agno.SESSION_TYPES,
         "run_statuses": RUN_STATUSES,
         # The default order is the empty value, so it stays out of the URL.
-        "sort_options": [("" if key == DEFAULT_SORT else key, label, key == cl.sort) for key, label in SORTS.items()],
+        "sort_options": [
+            ("" if key == DEFAULT_SORT else key, label, key == cl.sort) for key, label in cl.sort_choices.items()
+        ],
     }
     return render_page(request, "sessions_ui/list.html", "sessions_ui/list.html#results", context)
 
@@ -316,6 +320,7 @@ def _confirm_delete(request: HtmxHttpRequest, sessions, *, action: str, hidden, 
         "records": [
             (number, *changes.RECORD_NAMES[kind]) for kind, number in queries.record_counts(sessions).items() if number
         ],
+        **_traces_to_confirm(request, sessions),
         "action": action,
         "hidden": hidden,
         "cancel_url": cancel_url,
@@ -323,16 +328,35 @@ def _confirm_delete(request: HtmxHttpRequest, sessions, *, action: str, hidden, 
     return render_page(request, "sessions_ui/delete_confirm.html", "sessions_ui/delete_confirm.html#dialog", context)
 
 
+def _traces_to_confirm(request: HtmxHttpRequest, sessions) -> dict:
+    """What the confirmation says of the sessions' traces (Agno keeps them), and its "also delete" box."""
+    try:
+        counts = queries.trace_counts(list(sessions.order_by().values_list("pk", flat=True)))
+    except TracesUnreachable:
+        return {"traces_unreachable": True}
+    return {"traces": changes.total_traces(counts.values()), "delete_traces": request.POST.get(DELETE_TRACES) == "1"}
+
+
 def _delete(request: HtmxHttpRequest, sessions, back: str, *, confirmed: int = 1) -> HttpResponse:
     """Delete `sessions` (a queryset, or the list of ids confirmed) and say what went, and what was gone already."""
-    deleted = changes.delete_sessions(sessions, request.user)
-    gone = confirmed - len(deleted.names)
+    try:
+        deleted = changes.delete_sessions(sessions, request.user, with_traces=request.POST.get(DELETE_TRACES) == "1")
+    except TracesUnreachable:
+        messages.error(
+            request, "Nothing was deleted: the database of the traces does not answer, so they could not go too."
+        )
+        return _redirect(request, back)
     if not deleted.names:
         messages.warning(request, "Nothing was deleted: the sessions no longer exist.")
     elif len(deleted.names) == 1:
         messages.success(request, f"Deleted session “{deleted.names[0]}” and its {deleted.text}.")
     else:
         messages.success(request, f"Deleted {len(deleted.names)} sessions and their {deleted.text}.")
+    kept = deleted.kept_traces
+    if deleted.names and kept and kept.traces:
+        whose = "Its" if len(deleted.names) == 1 else "Their"
+        messages.info(request, f"{whose} {changes.traces_text(kept)} {'was' if kept.traces == 1 else 'were'} kept.")
+    gone = confirmed - len(deleted.names)
     if deleted.names and gone > 0:
         messages.info(request, f"{gone} of the {confirmed} sessions you confirmed no longer existed.")
     return _redirect(request, back)
@@ -461,7 +485,7 @@ def session_detail(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         "transcripts": queries.session_transcripts(session_id),
         # ?transcripts=open shows their entries opened: the link without JavaScript.
         "transcript_entries": queries.transcript_entries(session_id) if request.GET.get("transcripts") else None,
-        "traced_runs": queries.traced_runs(session_id),
+        "traced_runs": _traced_runs(session_id),
     }
     return render(request, "sessions_ui/detail.html", context)
 
@@ -479,6 +503,15 @@ def _go_to_run(request: HtmxHttpRequest, session_id: str, timeline, number: str)
     if not run.run_id:  # a run Agno stored without an id: its page, as near as a link gets
         return _redirect(request, f"{detail}?page={position // RUNS_PER_PAGE + 1}#runs")
     return _redirect(request, f"{detail}?{urlencode({'run': run.run_id})}#run-{quote(run.run_id, safe='')}")
+
+
+def _traced_runs(session_id: str) -> set[str]:
+    """The runs to tag "traced"; none when the other database of the traces does not answer (their Trace
+    disclosures say so when opened)."""
+    try:
+        return queries.traced_runs(session_id)
+    except TracesUnreachable:
+        return set()
 
 
 def _session_url(request: HtmxHttpRequest, session_id: str) -> str:
@@ -527,7 +560,7 @@ def session_runs(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
         compactions["compacted_runs"],
         compactions["compacted_after_runs"],
     )
-    context["traced_runs"] = queries.traced_runs(session_id)
+    context["traced_runs"] = _traced_runs(session_id)
     return render(request, "sessions_ui/detail.html#run_page", context)
 
 
@@ -604,19 +637,17 @@ def session_trace(request: HtmxHttpRequest, session_id: str, run_id: str) -> Htt
     """
     if not current_source().Session.objects.filter(pk=session_id).exists():
         raise Http404(f"There is no session “{session_id}”.")
-    opened = request.GET.get("span", "")
-    span = queries.span_detail(session_id, opened) if opened else None
-    if opened and span is None:
-        raise Http404(f"Session “{session_id}” has no span “{opened}”.")
-    if span and request.htmx and not request.htmx.history_restore_request:
-        return render(request, "sessions_ui/span_body.html", {"detail": span})
-    context = {
-        "session_id": session_id,
-        "run_id": run_id,
-        "run_trace": queries.run_trace(session_id, run_id),
-        "opened_span": span,
-        "waterfall_width": agno.WATERFALL_WIDTH,
-    }
+    context = {"session_id": session_id, "run_id": run_id, "waterfall_width": agno.WATERFALL_WIDTH}
+    try:
+        opened = request.GET.get("span", "")
+        span = queries.span_detail(session_id, opened) if opened else None
+        if opened and span is None:
+            raise Http404(f"Session “{session_id}” has no span “{opened}”.")
+        if span and request.htmx and not request.htmx.history_restore_request:
+            return render(request, "sessions_ui/span_body.html", {"detail": span})
+        context |= {"run_trace": queries.run_trace(session_id, run_id), "opened_span": span}
+    except TracesUnreachable as error:
+        context["traces_unreachable"] = str(error).strip()
     return render_page(request, "sessions_ui/trace.html", "sessions_ui/trace.html#trace", context)
 
 

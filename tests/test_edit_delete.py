@@ -696,9 +696,9 @@ def test_bulk_delete_by_filter_deletes_the_confirmed_ids_not_the_filters_again(
     shown = confirmed(deleter_client.post(BULK_DELETE_URL, filters).content.decode())
     delete_sessions = changes.delete_sessions
 
-    def agno_writes_meanwhile(sessions, user):
+    def agno_writes_meanwhile(sessions, user, **options):
         create_session(session_id="just arrived", user_id="ada@example.com")
-        return delete_sessions(sessions, user)
+        return delete_sessions(sessions, user, **options)
 
     monkeypatch.setattr(changes, "delete_sessions", agno_writes_meanwhile)
     response = deleter_client.post(BULK_DELETE_URL, filters | {"confirm": "yes", "fingerprint": shown}, follow=True)

@@ -20,7 +20,7 @@ from sessions_ui.bulk_write import write_sessions
 from sessions_ui.converters import id_from_path
 from sessions_ui.demo import make_session
 from sessions_ui.models import AgnoSession
-from sessions_ui.schema import agno_connection, has_inline_runs, has_runs_table, layout
+from sessions_ui.schema import agno_connection, has_inline_runs, has_runs_table, has_trace_tables, layout
 from tests.factories import create_session, make_agent_run
 
 pytestmark = pytest.mark.django_db
@@ -366,6 +366,7 @@ def test_filtered_count_comes_after_the_rows(admin_client, monkeypatch, django_a
     seed(5)
     url = "/sessions/?created_after=2000-01-01&page=2"
     layout()
+    has_trace_tables()
     # login session + user, the page's keys and then its rows, the run counts (in the 3.x runs table): no count
     with django_assert_num_queries(5):
         response = admin_client.get(url)
@@ -469,6 +470,7 @@ def test_sqlite_walks_the_created_at_index_when_filtering(admin_client, query):
 @pytest.mark.parametrize("run_layout", ["2", "3"])
 def test_query_count_does_not_grow_with_the_page(admin_client, django_assert_num_queries, run_layout):
     layout()  # which tables exist is cached: not part of a request's cost
+    has_trace_tables()
     seed(3, run_layout, runs=2)
     # login session + user, the page, run counts per layout stored: the inline column (where the
     # page's rows hold runs in it, not NULL as Agno 3.x leaves it) and the runs table

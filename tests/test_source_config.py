@@ -15,6 +15,7 @@ from sessions_ui.source_config import (
     database_aliases,
     env_source,
     parse_sources,
+    traces_aliases,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,7 +119,7 @@ def test_the_dashboard_refuses_to_start_with_a_bad_file(tmp_path):
     last_line = completed.stderr.strip().splitlines()[-1]
     assert last_line == (
         f"django.core.exceptions.ImproperlyConfigured: {bad}, line 3: sources.prod: unknown key 'password'"
-        " (known: name, url, url_env, schema, session_table, runs_table)"
+        " (known: name, url, url_env, schema, session_table, runs_table, traces_url, traces_url_env, traces_schema)"
     )
 
 
@@ -207,3 +208,50 @@ def test_a_source_on_another_postgresql_server_gives_up_connecting_after_a_few_s
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert completed.stdout.strip() == "{'options': '-c search_path=public', 'connect_timeout': 3}", completed.stderr
+
+
+def test_a_sources_traces_in_another_database_get_an_alias_of_their_own_or_their_sources():
+    text = (
+        '[sources.main]\ntraces_url_env = "TRACES_URL"\ntraces_schema = "tracing"\n'
+        '[sources.support]\nurl = "sqlite:////srv/support.db"\n'
+        '[sources.lab]\nurl = "sqlite:////srv/lab.db"\ntraces_url = "sqlite:////srv/support.db"\n'
+    )
+    main, support, lab = parse_sources(text, {"TRACES_URL": "postgres://agno@db:5432/tracing"})
+    assert (main.traces_url, main.traces_schema) == ("postgres://agno@db:5432/tracing", "tracing")
+    assert (support.traces_url, support.traces_schema) == (None, None)
+    specs = [main, support, lab]
+    # lab's traces are in support's database: that database's alias.
+    assert traces_aliases(specs, database_aliases(specs)) == {"main": "traces-main", "lab": "agno-support"}
+    spec = env_source({"AGNO_TRACES_DATABASE_URL": "sqlite:////t.db", "AGNO_TRACES_DB_SCHEMA": ""})
+    assert (spec.traces_url, spec.traces_schema) == ("sqlite:////t.db", None)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[sources.a]\ntraces_url = "sqlite:////x"\ntraces_url_env = "X"\n', "line 3: sources.a: give traces_url or"),
+        ('[sources.a]\ntraces_url_env = "NOPE"\n', "line 2: sources.a.traces_url_env: the variable NOPE is not set"),
+        ('[sources.a]\ntraces_url = "sqlite:////t.db"\ntraces_schema = "ai"\n', "line 3: sources.a.traces_schema"),
+    ],
+)
+def test_bad_traces_settings_are_refused_with_their_line(text, message):
+    with pytest.raises(SourceConfigError, match=message):
+        parse_sources(text, {"X": "y"})
+
+
+def test_the_traces_database_of_the_environment_is_a_database_of_the_settings(tmp_path):
+    env = {
+        **os.environ,
+        "AGNO_TRACES_DATABASE_URL": "postgres://agno@db.invalid:5432/tracing",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    code = (
+        "from django.conf import settings; from sessions_ui.sources import default_source; source = default_source();"
+        " print(settings.DATABASES['traces-default']['NAME'], source.traces_alias, source.traces_db_schema,"
+        " source.traces_elsewhere)"
+    )
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--verbosity=0", "-c", code],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert completed.stdout.strip() == "tracing traces-default ai True", completed.stderr

@@ -19,6 +19,7 @@ from sessions_ui.models import SessionColumns
 from sessions_ui.queries.list_runs import StoredSize, list_run_stats
 from sessions_ui.queries.positions import KEYSET_SORTS, Position, rows_after, rows_before
 from sessions_ui.queries.sql_json import JSONText, component_name
+from sessions_ui.queries.traces import traced_time_sql
 from sessions_ui.schema import has_index, has_inline_runs
 from sessions_ui.sources import current_source
 
@@ -41,6 +42,11 @@ SMALLEST_BIGINT = -(2**63)
 def order_by_sort(queryset: QuerySet, key: str, *, searching: bool = False) -> QuerySet:
     """Order by a sort key (`created_at`, `-updated_at`...), ties broken by session_id so pages never overlap."""
     field = key.lstrip("-")
+    if field == "duration":
+        # The sum of the session's traces' durations, NULL (last, either way) for a session without traces.
+        queryset, column = queryset.annotate(traced_ms=traced_time_sql()), F("traced_ms")
+        order = column.desc(nulls_last=True) if key.startswith("-") else column.asc(nulls_last=True)
+        return queryset.order_by(order, "session_id")
     if field == "created_at" and not searching:
         # The always-true bound is for SQLite, which without it sorts the whole table as soon as a
         # filter (and the session_id tie-break) is added: a second instead of milliseconds at 300,000 rows.
@@ -61,7 +67,10 @@ def sort_window(queryset: QuerySet, key: str) -> tuple[QuerySet, bool]:
     the sort stays a few milliseconds, and the list says which sessions it left out.
     """
     suffix = SORT_INDEXES.get(key)
-    if suffix is None or has_index(suffix):
+    # No index serves an order by the traces' durations: each session's are added up over agno_traces'
+    # session_id index, so only within the window.
+    traced = key.lstrip("-") == "duration"
+    if not traced and (suffix is None or has_index(suffix)):
         return queryset, False
     bound = newest_bound()
     if bound is None:  # fewer sessions than the window: all of them are sorted

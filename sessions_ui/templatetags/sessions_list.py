@@ -31,6 +31,7 @@ from sessions_ui.converters import id_to_path
 from sessions_ui.listing import SessionList
 from sessions_ui.queries import ListRow, RunStats
 from sessions_ui.sources import reverse
+from sessions_ui.templatetags.session_detail import milliseconds
 
 register = template.Library()
 
@@ -42,6 +43,7 @@ HEADINGS = {
     "runs": "Runs",
     "tokens": "Tokens",
     "summary": "Summary",
+    "duration": "Traced time",
 }
 
 
@@ -116,6 +118,7 @@ class RowValues:
     malformed_summary: str
     created: Time
     updated: Time | None
+    traced: str | None = None  # the sum of its traces' durations, None without traces
 
 
 @register.simple_tag
@@ -158,6 +161,7 @@ def session_table(cl: SessionList, rows: list[ListRow], *, can_delete: bool, cou
         return cells.user_cell(link("user_id", user_id))
 
     zone, now = timezone.get_current_timezone(), timezone.now()
+    traced = cl.traced_times([row.session.session_id for row in rows])
     values = []
     for row in rows:
         session, malformed_data, malformed_summary = row.session, row.malformed_data, row.malformed_summary
@@ -189,10 +193,17 @@ def session_table(cl: SessionList, rows: list[ListRow], *, can_delete: bool, cou
                 malformed_summary=malformed_summary.reason if malformed_summary else "",
                 created=_time(session.created_at, zone, now),
                 updated=_time(session.updated_at, zone, now) if session.updated_at else None,
+                traced=milliseconds(traced[session.session_id]) if session.session_id in (traced or ()) else None,
             )
         )
     table = _template("sessions_ui/list_table.html").render(
-        rows=values, can_delete=can_delete, sort_links=cl.sort_links, headings=HEADINGS, counts_url=counts_url
+        rows=values,
+        can_delete=can_delete,
+        sort_links=cl.sort_links,
+        headings=HEADINGS,
+        counts_url=counts_url,
+        traced_column=traced is not None,
+        traced_sortable="duration" in cl.sort_links,
     )
     return mark_safe(table)  # Jinja2 autoescapes every value
 
