@@ -9,14 +9,16 @@ from __future__ import annotations
 from functools import cached_property
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from sessions_ui import queries
 from sessions_ui.agno import SESSION_TYPES
 from sessions_ui.models import AgnoSession
-from sessions_ui.queries.sql_json import component_model
-from sessions_ui.schema import has_runs_table
+from sessions_ui.queries.measures import parse_size, with_measure
+from sessions_ui.queries.sql_json import SummaryPresent, component_model
+from sessions_ui.schema import has_inline_runs, has_runs_table
 from sessions_ui.sources import current_source
 
 # Agno's RunStatus values, which it stores upper case (`ERROR`); the URL says them in lower case.
@@ -25,6 +27,36 @@ RUN_STATUSES = ("completed", "error", "paused", "cancelled", "running", "pending
 # every message and tool result, and no index helps a substring of it.
 TEXT_WINDOW = 1_000
 TEXT_MAX = 200
+# The range filters' parameters: (measure, bound) by name; see sessions_ui/queries/measures.py.
+RANGES = {f"{measure}_{bound}": (measure, bound) for measure in ("runs", "tokens", "size") for bound in ("min", "max")}
+
+
+class CountField(forms.IntegerField):
+    """A count: a whole number from 0 (a bigint at most)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=0, max_value=2**62, **kwargs)
+
+
+class SizeField(forms.CharField):
+    """A number of bytes: 4096, 10k, 1.5MB, 2MiB (k and KB are 1,000 bytes, KiB 1,024)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        size = parse_size(value)
+        if size is None:
+            raise forms.ValidationError("not a size")
+        return size
+
+
+class CountFilter(django_filters.Filter):
+    field_class = CountField
+
+
+class SizeFilter(django_filters.Filter):
+    field_class = SizeField
 
 
 class SessionFilter(django_filters.FilterSet):
@@ -38,6 +70,13 @@ class SessionFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=[(s, s) for s in RUN_STATUSES], method="with_run_status")
     model = django_filters.CharFilter(method="with_model")
     text = django_filters.CharFilter(method="in_conversations", max_length=TEXT_MAX)
+    has_summary = django_filters.ChoiceFilter(choices=[("1", "with"), ("0", "without")], method="with_summary")
+    runs_min = CountFilter(method="in_range")
+    runs_max = CountFilter(method="in_range")
+    tokens_min = CountFilter(method="in_range")
+    tokens_max = CountFilter(method="in_range")
+    size_min = SizeFilter(method="in_range")
+    size_max = SizeFilter(method="in_range")
 
     class Meta:
         model = AgnoSession
@@ -67,6 +106,24 @@ class SessionFilter(django_filters.FilterSet):
         """The component's model (its config's `model.id`, stored with the session), exactly; the models of
         single runs are inside the run blobs, which the list never reads."""
         return queryset.alias(**component_model()).filter(Q(model_id=value) | Q(model_text=value))
+
+    def with_summary(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Sessions with (1) or without (0) a summary, as the list shows "✓ summary" (sql_json.SummaryPresent)."""
+        return queryset.alias(summarized=SummaryPresent()).filter(summarized=value == "1")
+
+    def in_range(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        """Sessions whose runs, tokens or stored size (sessions_ui/queries/measures.py) is at least or at most
+        `value`. Counting inline (Agno 2.x) runs reads their blobs: so among the TEXT_WINDOW newest only."""
+        measure, bound = RANGES[name]
+        queryset, measured = with_measure(queryset, measure)
+        if measure == "runs" and self.blob_bound is not None:
+            queryset = queryset.filter(created_at__gte=self.blob_bound)
+        return queryset.filter(**{f"{measured.name}__{'gte' if bound == 'min' else 'lte'}": value})
+
+    @property
+    def blob_bound(self) -> int | None:
+        """Where a filter that reads inline runs blobs stops (text_bound's newest sessions), None: it reads all."""
+        return self.text_bound if has_inline_runs() else None
 
     def in_conversations(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         """Sessions among the TEXT_WINDOW newest (see text_bound) with a run in Agno 3.x's runs table whose
@@ -107,7 +164,8 @@ class SessionFilter(django_filters.FilterSet):
     @property
     def is_filtered(self) -> bool:
         self.is_valid()  # cleans the form: cleaned_data holds the filters that validated
-        return any(self.form.cleaned_data.values())
+        # A range bound of 0 (runs_max=0) filters too.
+        return any(value or type(value) is int for value in self.form.cleaned_data.values())
 
     @property
     def searching(self) -> bool:

@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 from sessions_ui import queries
-from sessions_ui.filters import RUN_STATUSES, TEXT_MAX, TEXT_WINDOW, SessionFilter
+from sessions_ui.filters import RANGES, RUN_STATUSES, TEXT_MAX, TEXT_WINDOW, SessionFilter
 from sessions_ui.schema import has_inline_runs, has_runs_table
 from sessions_ui.sources import current_source, reverse
 
@@ -26,7 +26,15 @@ SORTS = {
     "created_at": "Oldest first",
     "-updated_at": "Recently updated",
     "updated_at": "Least recently updated",
+    "-size": "Largest first",
+    "size": "Smallest first",
+    "-runs": "Most runs",
+    "runs": "Fewest runs",
+    "-tokens": "Most tokens",
+    "tokens": "Fewest tokens",
 }
+# What a sort by a measure (sessions_ui/queries/measures.py) is called in its notice.
+MEASURE_SORTS = {"size": "stored size", "runs": "runs", "tokens": "tokens"}
 DEFAULT_SORT = "-created_at"
 FILTER_LABELS = {
     "type": "type",
@@ -40,7 +48,15 @@ FILTER_LABELS = {
     "status": "run status",
     "model": "model",
     "text": "in conversations",
+    "has_summary": "summary",
+    "runs_min": "runs at least",
+    "runs_max": "runs at most",
+    "tokens_min": "tokens at least",
+    "tokens_max": "tokens at most",
+    "size_min": "size at least",
+    "size_max": "size at most",
 }
+CHIP_VALUES = {"has_summary": {"1": "with", "0": "without"}}
 # What a list URL carries besides its place (PAGING): a delete returns to the same list (at the same
 # place: SessionList.return_parameters), and a bulk delete's confirmation sends the same selection again.
 LIST_PARAMETERS = (*FILTER_LABELS, "sort", "live")
@@ -96,6 +112,7 @@ class SessionList:
         self.filterset = SessionFilter(self.data, queryset=current_source().Session.objects.all())
         self.sort = params.get("sort") or DEFAULT_SORT
         self._problems = self.filterset_problems() + run_status_problem + self._text_problem()
+        self._runs_range_caveat()
         if self.sort not in SORTS:
             self._problems.append(
                 f"{repr_value(self.sort)} is not a sort order ({', '.join(SORTS)}): showing the newest first."
@@ -152,6 +169,18 @@ class SessionList:
         )
         return []
 
+    def _runs_range_caveat(self) -> None:
+        """A runs range counts inline runs from their blobs, so among the newest sessions only: say so."""
+        cleaned = self.filterset.form.cleaned_data
+        asked = any(self.data.get(name) and name in cleaned for name in ("runs_min", "runs_max"))
+        if asked and self.filterset.blob_bound is not None:
+            self.caveats.append(
+                f"The runs filter counted the runs of the {TEXT_WINDOW:,} newest sessions"
+                + (" created by the end of the date range" if self.data.get("created_before") else "")
+                + " only (runs stored inline by Agno 2.x are counted from their stored JSON; set “created until”"
+                " to look at older ones)."
+            )
+
     def _position(self, name: str) -> queries.Position | None:
         token = self.params.get(name)
         position = queries.Position.parse(token)
@@ -174,10 +203,13 @@ class SessionList:
         return queries.order_by_sort(self.filterset.qs, self.sort, searching=self.filterset.searching)
 
     @cached_property
-    def _listed(self) -> tuple[QuerySet, bool]:
+    def _listed(self) -> tuple[QuerySet, int]:
         """What the list's pages show: the selected sessions, only the newest ones when no index serves the
         order (and whether it is so); the overview's charts count all of them."""
-        listed, windowed = queries.sort_window(self.filterset.qs, self.sort)
+        self.filterset.is_valid()
+        created = self.filterset.form.cleaned_data.get("created")
+        until = int(created.stop.timestamp()) if created and created.stop else None
+        listed, windowed = queries.sort_window(self.filterset.qs, self.sort, until=until)
         return queries.order_by_sort(listed, self.sort, searching=self.filterset.searching), windowed
 
     @property
@@ -205,7 +237,15 @@ class SessionList:
     def notices(self) -> list[str]:
         """What was ignored or changed, in words a user can act on."""
         notices = [*self._problems, *self.caveats]
-        if self._listed[1]:
+        measure = MEASURE_SORTS.get(self.sort.lstrip("-"))
+        if self._listed[1] and measure:
+            notices.append(
+                f"Sorted by {measure} among the {self._listed[1]:,} newest sessions"
+                + (" created by the end of the date range" if self.data.get("created_before") else "")
+                + f" only: the {measure} of each session is computed, which no index can hold (set “created"
+                " until” to sort older ones)."
+            )
+        elif self._listed[1]:
             notices.append(
                 f"Sorted by last update among the {queries.pages.NEWEST_WINDOW:,} newest sessions only: no index"
                 " serves this order on the whole table (manage.py agno_indexes --apply adds one)."
@@ -229,7 +269,8 @@ class SessionList:
             field = "created" if param.startswith("created_") else param
             if param in self.fixed or not value or field not in cleaned:
                 continue
-            chips.append(Chip(param, label, value, self.query_string(remove=(param, *PAGING))))
+            shown = CHIP_VALUES.get(param, {}).get(value, value)
+            chips.append(Chip(param, label, shown, self.query_string(remove=(param, *PAGING))))
         return chips
 
     # --- Links.
@@ -264,7 +305,7 @@ class SessionList:
     def sort_links(self) -> dict[str, SortLink]:
         """Per sortable column: a click sorts by it newest first, or reverses the order it is sorted in."""
         links = {}
-        for field in ("created_at", "updated_at"):
+        for field in ("created_at", "updated_at", "size", "runs", "tokens"):
             descending = f"-{field}"
             if self.sort == descending:
                 links[field] = SortLink(self.query_string({"sort": field}, remove=PAGING), "descending", " ↓")
@@ -347,6 +388,17 @@ class SessionList:
                 messages.append(
                     f"{repr_value(data.get('status'))} is not a run status ({', '.join(RUN_STATUSES)}):"
                     " showing every status."
+                )
+            elif field in RANGES:
+                measure, bound = RANGES[field]
+                what = "a size (4096, 10k, 1.5MB, 2MiB)" if measure == "size" else "a whole number"
+                messages.append(
+                    f"{repr_value(data.get(field))} is not {what}: the {FILTER_LABELS[field]} filter is ignored."
+                )
+            elif field == "has_summary":
+                messages.append(
+                    f"{repr_value(data.get(field))} is not 1 or 0 (with or without a summary): the summary filter"
+                    " is ignored."
                 )
             elif field == "type":
                 messages.append(
