@@ -2,7 +2,8 @@
 
 Agno owns the session rows; a delete removes what agno 3.1's own delete_session does (the session,
 its runs, and its other records: schema.COMPANIONS), in one transaction, and every edit and delete is
-recorded in Django's admin log (LogEntry), which the audit page reads.
+recorded in Django's admin log (LogEntry), which the audit page reads. So is every export of the list
+(who, when, which filters, how many sessions), as an entry of its own kind about no single session.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from sessions_ui.schema import companions, has_payload_table, has_runs_table
 from sessions_ui.sources import current_source
 
 CHUNK = 500
-AUDIT_ACTIONS = {"edit": CHANGE, "delete": DELETION}
+EXPORT = 4  # LogEntry's own flags are 1 to 3 (added, changed, deleted): an export changes nothing
+AUDIT_ACTIONS = {"edit": CHANGE, "delete": DELETION, "export": EXPORT}
 
 
 def _content_type() -> ContentType:
@@ -41,6 +43,26 @@ def log(user, sessions: list[tuple[str, str]], action_flag: int, message: str | 
         )
         for (session_id, name), text in zip(sessions, messages, strict=True)
     )
+
+
+def log_export(user, fmt: str, parameters: list[tuple[str, str]]) -> LogEntry:
+    """Record that `user` started an export of the list (`fmt`, with these filters and sort); see exported()."""
+    filters = ", ".join(f"{name}={value}" for name, value in parameters) or "no filters"
+    return LogEntry.objects.create(
+        user_id=user.pk,
+        content_type_id=_content_type().pk,
+        object_id=None,
+        object_repr=f"sessions.{fmt}"[:200],
+        action_flag=EXPORT,
+        change_message=f"Exported the list as {fmt.upper()} ({filters}).",
+    )
+
+
+def exported(entry: LogEntry, rows: int, *, complete: bool) -> None:
+    """Add to an export's entry how many sessions it wrote (or that the download stopped after so many)."""
+    count = f"{rows:,} session{'' if rows == 1 else 's'}"
+    entry.change_message += f" {count}." if complete else f" Stopped after {count}."
+    entry.save(update_fields=["change_message"])
 
 
 # What the confirmation and the messages call Agno's other records about a session, by kind.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from itertools import chain
 
@@ -98,16 +98,28 @@ def stream(rows: Iterable, fmt: str) -> Iterator[str]:
         yield "".join(piece)
 
 
-def export(sessions: QuerySet, fmt: str) -> Iterator[str]:
+def export(sessions: QuerySet, fmt: str, on_end: Callable[[int, bool], None] | None = None) -> Iterator[str]:
     """The export of `sessions`. The query runs and its first row is read now, in the request (its source,
-    and a database fault answered with the fault page: sessions_ui/faults.py); the rest as the response is sent."""
+    and a database fault answered with the fault page: sessions_ui/faults.py); the rest as the response is sent.
+    `on_end(rows, complete)` is told how many rows went out once the response ends (for the audit log)."""
     rows = export_rows(sessions).iterator(chunk_size=CHUNK)
     first = next(rows, None)
+    sent = 0
+
+    def counted(rows: Iterable) -> Iterator:
+        nonlocal sent
+        for row in rows:
+            sent += 1
+            yield row
 
     def lines() -> Iterator[str]:
+        complete = False
         try:
-            yield from stream([] if first is None else chain([first], rows), fmt)
+            yield from stream([] if first is None else counted(chain([first], rows)), fmt)
+            complete = True
         finally:
             rows.close()  # the cursor, when the response ends early (a download cancelled)
+            if on_end is not None:
+                on_end(sent, complete)
 
     return lines()

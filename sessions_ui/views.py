@@ -187,7 +187,11 @@ def export_list(request: HttpRequest, fmt: str) -> HttpResponse:
     if cl.parameter_problems:
         text = "Nothing exported:\n" + "\n".join(cl.parameter_problems) + "\n"
         return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")
-    response = StreamingHttpResponse(list_export.export(cl.sessions, fmt), content_type=list_export.FORMATS[fmt])
+    entry = changes.log_export(request.user, fmt, cl.parameters)
+    lines = list_export.export(
+        cl.sessions, fmt, lambda rows, complete: changes.exported(entry, rows, complete=complete)
+    )
+    response = StreamingHttpResponse(lines, content_type=list_export.FORMATS[fmt])
     response["Content-Disposition"] = content_disposition_header(True, f"sessions.{fmt}")
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -413,7 +417,8 @@ def audit(request: HtmxHttpRequest) -> HttpResponse:
         "page": Paginator(entries, 50).get_page(request.GET.get("page")),
         "session_filter": session_filter,
         "action_filter": action_filter,
-        "actions": [("edit", "edited"), ("delete", "deleted")],
+        "actions": [("edit", "edited"), ("delete", "deleted"), ("export", "exported")],
+        "export_flag": changes.EXPORT,
     }
     return render_page(request, "sessions_ui/audit.html", "sessions_ui/audit.html#entries", context)
 
