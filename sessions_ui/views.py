@@ -176,20 +176,22 @@ def export_list(request: HttpRequest, fmt: str) -> HttpResponse:
     params = request.GET.copy()
     for name in (*PAGING, "live"):
         params.pop(name, None)
-    if params.get("runs") not in (None, "", "0"):
+    runs = params.pop("runs", [""])[-1]
+    if runs not in ("", "0", "1") or (runs == "1" and fmt != "jsonl"):
         return HttpResponseBadRequest(
-            "The list's export has no runs (it never reads them): export a session's runs from its page"
-            " (/sessions/<id>/export/).",
+            "runs=1 exports each session whole, with its runs, as JSON Lines only (export.jsonl?runs=1);"
+            " the CSV has the list's columns.",
             content_type="text/plain; charset=utf-8",
         )
-    params.pop("runs", None)
     cl = SessionList(params)
     if cl.parameter_problems:
         text = "Nothing exported:\n" + "\n".join(cl.parameter_problems) + "\n"
         return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")
-    entry = changes.log_export(request.user, fmt, cl.parameters)
+    entry = changes.log_export(request.user, fmt, cl.parameters + ([("runs", "1")] if runs == "1" else []))
     lines = list_export.export(
-        cl.sessions, fmt, lambda rows, complete: changes.exported(entry, rows, complete=complete)
+        cl.sessions,
+        "jsonl+runs" if runs == "1" else fmt,
+        lambda rows, complete: changes.exported(entry, rows, complete=complete),
     )
     response = StreamingHttpResponse(lines, content_type=list_export.FORMATS[fmt])
     response["Content-Disposition"] = content_disposition_header(True, f"sessions.{fmt}")

@@ -130,7 +130,8 @@ def test_an_empty_list_exports_only_the_header(viewer_client, three):
         ({"sort": "size!"}, "is not a sort order"),
         ({"type": "robot"}, "is not a session type"),
         ({"created_after": "yesterday"}, "is not a date"),
-        ({"runs": "1"}, "has no runs"),
+        ({"runs": "1"}, "as JSON Lines only"),
+        ({"runs": "yes"}, "as JSON Lines only"),
     ],
 )
 def test_parameters_that_do_not_validate_are_refused_not_ignored(viewer_client, three, params, said):
@@ -237,3 +238,20 @@ def test_a_download_cancelled_midway_is_in_the_audit_log_as_stopped(viewer, db, 
     changes.exported(entry, 2, complete=False)
     entry.refresh_from_db()
     assert entry.change_message == "Exported the list as JSONL (no filters). Stopped after 2 sessions."
+
+
+@pytest.mark.parametrize("run_layout", ["2", "3"])
+def test_runs_1_exports_each_session_whole_in_agnos_shape(viewer_client, db, monkeypatch, run_layout):
+    from sessions_ui import queries
+
+    monkeypatch.setattr(list_export, "FULL_CHUNK", 2)
+    for number in range(5):
+        runs = [make_agent_run(f"w{number}", seed=i, run_id=f"w{number}-{i}") for i in range(number % 3)]
+        create_session(session_id=f"w{number}", created_at=NOW - number, runs=runs, layout=run_layout)
+    lines = jsonl_rows(viewer_client.get(JSONL_URL, {"runs": "1", "sort": "created_at"}))
+    assert [line["session_id"] for line in lines] == ["w4", "w3", "w2", "w1", "w0"]
+    for line in lines:
+        assert line == json.loads(json.dumps(queries.session_export(line["session_id"]), default=str))
+    assert [len(line["runs"] or []) for line in lines] == [1, 0, 2, 1, 0]
+    filtered = jsonl_rows(viewer_client.get(JSONL_URL, {"runs": "1", "runs_min": "2"}))
+    assert [line["session_id"] for line in filtered] == ["w2"]
