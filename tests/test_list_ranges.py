@@ -88,6 +88,7 @@ def test_has_summary_lists_exactly_the_sessions_the_list_marks_with_a_summary(vi
     assert sorted(_ids(viewer_client.get("/sessions/", {"has_summary": "0"}))) == ["blank-topics", "empty", "json-null"]
 
 
+@pytest.mark.sqlite  # PostgreSQL's json column refuses the malformed text
 def test_a_malformed_summary_is_no_summary(viewer_client, db):
     create_session(session_id="broken", summary="{not json", raw=True)
     create_session(session_id="fine", summary={"summary": "ok"})

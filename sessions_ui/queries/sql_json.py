@@ -122,7 +122,8 @@ class SummaryPresent(Func):
             topics = f"{value} -> 'topics'"
             sql = (
                 f"coalesce(CASE jsonb_typeof({value}) WHEN 'string' THEN btrim({value} #>> '{{}}') <> ''"
-                f" WHEN 'object' THEN ({text} ->> 0 IS NOT NULL OR jsonb_typeof({text}) IN ('object', 'number', 'boolean')"
+                f" WHEN 'object' THEN (jsonb_typeof({text}) IN ('object', 'number', 'boolean')"
+                f" OR (jsonb_typeof({text}) = 'array' AND jsonb_array_length({text}) > 0)"
                 f" OR (jsonb_typeof({text}) = 'string' AND {value} ->> 'summary' <> '')"
                 f" OR (jsonb_typeof({topics}) = 'array' AND EXISTS (SELECT 1 FROM jsonb_array_elements({topics}) AS topic"
                 " WHERE (jsonb_typeof(topic) = 'string' AND topic #>> '{}' <> '') OR jsonb_typeof(topic) = 'number')))"
