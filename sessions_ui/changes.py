@@ -45,9 +45,12 @@ def log(user, sessions: list[tuple[str, str]], action_flag: int, message: str | 
     )
 
 
-def log_export(user, fmt: str, parameters: list[tuple[str, str]]) -> LogEntry:
-    """Record that `user` started an export of the list (`fmt`, with these filters and sort); see exported()."""
+def log_export(user, fmt: str, parameters: list[tuple[str, str]], *, window: int = 0) -> LogEntry:
+    """Record that `user` started an export of the list (`fmt`, with these filters and sort, among the `window`
+    newest sessions when it is bounded to them); see exported()."""
     filters = ", ".join(f"{name}={value}" for name, value in parameters) or "no filters"
+    if window:
+        filters += f"; among the {window:,} newest sessions, as the list sorts them"
     return LogEntry.objects.create(
         user_id=user.pk,
         content_type_id=_content_type().pk,

@@ -187,9 +187,11 @@ def export_list(request: HttpRequest, fmt: str) -> HttpResponse:
     if cl.parameter_problems:
         text = "Nothing exported:\n" + "\n".join(cl.parameter_problems) + "\n"
         return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")
-    entry = changes.log_export(request.user, fmt, cl.parameters + ([("runs", "1")] if runs == "1" else []))
+    sessions, window = cl.exported
+    asked = cl.parameters + ([("runs", "1")] if runs == "1" else [])
+    entry = changes.log_export(request.user, fmt, asked, window=window)
     lines = list_export.export(
-        cl.sessions,
+        sessions,
         "jsonl+runs" if runs == "1" else fmt,
         lambda rows, complete: changes.exported(entry, rows, complete=complete),
     )

@@ -336,3 +336,15 @@ def test_pruning_deletes_exactly_the_old_big_sessions_after_confirmation(admin_c
     admin_client.post("/sessions/delete/", fields)
     assert sorted(AgnoSession.objects.values_list("pk", flat=True)) == ["new-big", "old-small"]
     assert not current_source().Run.objects.filter(session_id="old-big").exists()
+
+
+def test_an_export_sorted_by_size_is_the_sessions_the_list_sorts(viewer_client, sized, monkeypatch):
+    from django.contrib.admin.models import LogEntry
+
+    monkeypatch.setattr(queries.pages, "NEWEST_WINDOW", 3)
+    listed = _ids(viewer_client.get("/sessions/", {"sort": "-size"}))
+    exported = b"".join(viewer_client.get("/sessions/export.csv", {"sort": "-size"}).streaming_content).decode()
+    assert [line.split(",")[0] for line in exported.splitlines()[1:]] == listed
+    assert LogEntry.objects.get().change_message == (
+        "Exported the list as CSV (sort=-size; among the 3 newest sessions, as the list sorts them). 3 sessions."
+    )
