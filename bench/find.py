@@ -58,9 +58,9 @@ def main() -> None:
     from sessions_ui.queries.measures import stored_size
     from sessions_ui.sources import current_source
 
-    call_command("dashboard_user", "bench", "--role", "viewer", stdout=io.StringIO())
+    call_command("dashboard_user", "bench-find", "--role", "viewer", stdout=io.StringIO())
     client = Client(raise_request_exception=False)
-    client.force_login(User.objects.get(username="bench"))
+    client.force_login(User.objects.get(username="bench-find"))
     options = {"warmup": 2, "repeat": args.repeat, "budget": 30}
 
     def page(query: str):
@@ -94,6 +94,7 @@ def main() -> None:
         def export(fmt=fmt) -> float:
             started = time.perf_counter()
             response = client.get(f"/sessions/export.{fmt}")
+            assert response.status_code == 200, (fmt, response.status_code)
             rows = sum(chunk.count(b"\n") for chunk in response.streaming_content) - (fmt == "csv")
             assert rows >= total, (fmt, rows, total)  # a name with a newline in it adds a line
             return time.perf_counter() - started
