@@ -27,6 +27,8 @@ RUN_STATUSES = ("completed", "error", "paused", "cancelled", "running", "pending
 # every message and tool result, and no index helps a substring of it.
 TEXT_WINDOW = 1_000
 TEXT_MAX = 200
+# A runs or size range over Agno 3.x's runs table is a subquery per session: among this many newest.
+RANGE_WINDOW = 10_000
 # The range filters' parameters: (measure, bound) by name; see sessions_ui/queries/measures.py.
 RANGES = {f"{measure}_{bound}": (measure, bound) for measure in ("runs", "tokens", "size") for bound in ("min", "max")}
 
@@ -82,6 +84,10 @@ class SessionFilter(django_filters.FilterSet):
         model = AgnoSession
         fields: list[str] = []
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._newest_bounds: dict[int, int | None] = {}
+
     def of_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.alias(unindexed_type=queries.Unindexed("session_type")).filter(unindexed_type=value)
 
@@ -113,17 +119,39 @@ class SessionFilter(django_filters.FilterSet):
 
     def in_range(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
         """Sessions whose runs, tokens or stored size (sessions_ui/queries/measures.py) is at least or at most
-        `value`. Counting inline (Agno 2.x) runs reads their blobs: so among the TEXT_WINDOW newest only."""
+        `value`, among the newest sessions where the measure is costly (range_window)."""
         measure, bound = RANGES[name]
         queryset, measured = with_measure(queryset, measure)
-        if measure == "runs" and self.blob_bound is not None:
-            queryset = queryset.filter(created_at__gte=self.blob_bound)
+        window = self.range_window(measure)
+        newest = self.newest_bound(window) if window else None
+        if newest is not None:
+            queryset = queryset.filter(created_at__gte=newest)
         return queryset.filter(**{f"{measured.name}__{'gte' if bound == 'min' else 'lte'}": value})
 
-    @property
-    def blob_bound(self) -> int | None:
-        """Where a filter that reads inline runs blobs stops (text_bound's newest sessions), None: it reads all."""
-        return self.text_bound if has_inline_runs() else None
+    @staticmethod
+    def range_window(measure: str) -> int:
+        """How many newest sessions a range of `measure` reads (0: all of them). Counting inline (Agno 2.x)
+        runs reads their blobs (TEXT_WINDOW, as `text` reads runs); runs and sizes in the runs table are a
+        subquery per session (RANGE_WINDOW); tokens and the session row's size read the row only."""
+        if measure == "runs" and has_inline_runs():
+            return TEXT_WINDOW
+        if measure in ("runs", "size") and has_runs_table():
+            return RANGE_WINDOW
+        return 0
+
+    def newest_bound(self, window: int) -> int | None:
+        """created_at of the `window`-th newest session created by the end of the created-at range (None: there
+        are fewer). One walk of created_at's index, once per window."""
+        if window not in self._newest_bounds:
+            self.is_valid()
+            newest = current_source().Session.objects.order_by("-created_at")
+            created = self.form.cleaned_data.get("created")
+            if created and created.stop:
+                newest = newest.filter(created_at__lte=int(created.stop.timestamp()))
+            self._newest_bounds[window] = next(
+                iter(newest.values_list("created_at", flat=True)[window - 1 : window]), None
+            )
+        return self._newest_bounds[window]
 
     def in_conversations(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         """Sessions among the TEXT_WINDOW newest (see text_bound) with a run in Agno 3.x's runs table whose

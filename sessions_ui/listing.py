@@ -112,7 +112,7 @@ class SessionList:
         self.filterset = SessionFilter(self.data, queryset=current_source().Session.objects.all())
         self.sort = params.get("sort") or DEFAULT_SORT
         self._problems = self.filterset_problems() + run_status_problem + self._text_problem()
-        self._runs_range_caveat()
+        self._range_caveats()
         if self.sort not in SORTS:
             self._problems.append(
                 f"{repr_value(self.sort)} is not a sort order ({', '.join(SORTS)}): showing the newest first."
@@ -169,16 +169,23 @@ class SessionList:
         )
         return []
 
-    def _runs_range_caveat(self) -> None:
-        """A runs range counts inline runs from their blobs, so among the newest sessions only: say so."""
+    def _range_caveats(self) -> None:
+        """A runs or size range is computed per session, so among the newest sessions only: say so."""
         cleaned = self.filterset.form.cleaned_data
-        asked = any(self.data.get(name) and name in cleaned for name in ("runs_min", "runs_max"))
-        if asked and self.filterset.blob_bound is not None:
+        for measure in ("runs", "size"):
+            asked = any(self.data.get(name) and name in cleaned for name in (f"{measure}_min", f"{measure}_max"))
+            window = self.filterset.range_window(measure)
+            if not asked or not window or self.filterset.newest_bound(window) is None:
+                continue
+            inline = (
+                " (runs stored inline by Agno 2.x from their stored JSON)"
+                if measure == "runs" and has_inline_runs()
+                else ""
+            )
             self.caveats.append(
-                f"The runs filter counted the runs of the {TEXT_WINDOW:,} newest sessions"
+                f"The {measure} filter looked at the {window:,} newest sessions"
                 + (" created by the end of the date range" if self.data.get("created_before") else "")
-                + " only (runs stored inline by Agno 2.x are counted from their stored JSON; set “created until”"
-                " to look at older ones)."
+                + f" only: it is computed for each session{inline}; set “created until” to look at older ones."
             )
 
     def _position(self, name: str) -> queries.Position | None:

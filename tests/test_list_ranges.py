@@ -204,7 +204,21 @@ def test_a_runs_range_over_inline_runs_says_it_is_bounded(viewer_client, measure
     create_session(session_id="inline", created_at=NOW - 50, runs=_runs("inline", 2), layout="2")
     response = viewer_client.get("/sessions/", {"runs_min": "1"})
     assert _ids(response) == ["inline", "three"]  # the two newest sessions only: "one" is older
-    assert any("counted the runs of the" in notice for notice in response.context["notices"])
+    assert any("The runs filter looked at the 2 newest sessions" in notice for notice in response.context["notices"])
+
+
+def test_a_size_range_over_the_runs_table_is_bounded_to_the_newest_sessions(viewer_client, db, monkeypatch):
+    from sessions_ui import filters
+
+    monkeypatch.setattr(filters, "RANGE_WINDOW", 2)
+    for offset in range(3):
+        create_session(session_id=f"big{offset}", created_at=NOW - 100 * offset, runs=_runs(f"big{offset}", 6))
+    response = viewer_client.get("/sessions/", {"size_min": "2k"})
+    assert _ids(response) == ["big0", "big1"]
+    assert any("The size filter looked at the 2 newest sessions" in notice for notice in response.context["notices"])
+    day = time.strftime("%Y-%m-%d", time.localtime(NOW - 86400))
+    create_session(session_id="older", created_at=NOW - 86400 * 2, runs=_runs("older", 6))
+    assert _ids(viewer_client.get("/sessions/", {"size_min": "2k", "created_before": day})) == ["older"]
 
 
 # --- The size column
