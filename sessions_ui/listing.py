@@ -409,8 +409,7 @@ class SessionList:
                     " showing every status."
                 )
             elif field in RANGES:
-                measure, bound = RANGES[field]
-                what = "a size (4096, 10k, 1.5MB, 2MiB)" if measure == "size" else "a whole number"
+                what = "a size (4096, 10k, 1.5MB, 2MiB)" if RANGES[field][0] == "size" else "a whole number"
                 messages.append(
                     f"{repr_value(data.get(field))} is not {what}: the {FILTER_LABELS[field]} filter is ignored."
                 )
