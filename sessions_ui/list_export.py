@@ -44,7 +44,7 @@ def export_rows(sessions: QuerySet) -> QuerySet:
     """The list's columns of `sessions` (filtered and ordered), without the runs or the component config."""
     return (
         sessions.for_list()
-        .defer("agent_data", "team_data", "workflow_data", "summary")
+        .defer("agent_data", "team_data", "workflow_data", "metadata", "summary")
         .annotate(component_name=component_name())
     )
 
