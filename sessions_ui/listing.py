@@ -224,7 +224,7 @@ class SessionList:
     @cached_property
     def _listed(self) -> tuple[QuerySet, int]:
         """What the list's pages show: the selected sessions, only the newest ones when no index serves the
-        order (and whether it is so); the overview's charts count all of them."""
+        order (and how many newest, 0 when all); the overview's charts count all of them."""
         self.filterset.is_valid()
         created = self.filterset.form.cleaned_data.get("created")
         until = int(created.stop.timestamp()) if created and created.stop else None
