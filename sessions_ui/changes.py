@@ -3,7 +3,9 @@
 Agno owns the session rows; a delete removes what agno 3.1's own delete_session does (the session,
 its runs, and its other records: schema.COMPANIONS), in one transaction, and every edit and delete is
 recorded in Django's admin log (LogEntry), which the audit page reads. Agno keeps a session's traces
-when it deletes the session; so does the dashboard, unless the admin asks for them to go too.
+when it deletes the session; so does the dashboard, unless the admin asks for them to go too. Every
+export of the list is recorded too (who, when, which filters, how many sessions), as an entry of its
+own kind about no single session.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from sessions_ui.schema import TracesUnreachable, companions, has_payload_table,
 from sessions_ui.sources import current_source
 
 CHUNK = 500
-AUDIT_ACTIONS = {"edit": CHANGE, "delete": DELETION}
+EXPORT = 4  # LogEntry's own flags are 1 to 3 (added, changed, deleted): an export changes nothing
+AUDIT_ACTIONS = {"edit": CHANGE, "delete": DELETION, "export": EXPORT}
 
 
 def _content_type() -> ContentType:
@@ -44,6 +47,29 @@ def log(user, sessions: list[tuple[str, str]], action_flag: int, message: str | 
         )
         for (session_id, name), text in zip(sessions, messages, strict=True)
     )
+
+
+def log_export(user, fmt: str, parameters: list[tuple[str, str]], *, window: int = 0) -> LogEntry:
+    """Record that `user` started an export of the list (`fmt`, with these filters and sort, among the `window`
+    newest sessions when it is bounded to them); see exported()."""
+    filters = ", ".join(f"{name}={value}" for name, value in parameters) or "no filters"
+    if window:
+        filters += f"; among the {window:,} newest sessions, as the list sorts them"
+    return LogEntry.objects.create(
+        user_id=user.pk,
+        content_type_id=_content_type().pk,
+        object_id=None,
+        object_repr=f"sessions.{fmt}"[:200],
+        action_flag=EXPORT,
+        change_message=f"Exported the list as {fmt.upper()} ({filters}).",
+    )
+
+
+def exported(entry: LogEntry, rows: int, *, complete: bool) -> None:
+    """Add to an export's entry how many sessions it wrote (or that the download stopped after so many)."""
+    count = f"{rows:,} session{'' if rows == 1 else 's'}"
+    entry.change_message += f" {count}." if complete else f" Stopped after {count}."
+    entry.save(update_fields=["change_message"])
 
 
 # What the confirmation and the messages call Agno's other records about a session, by kind.

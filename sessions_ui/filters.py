@@ -9,14 +9,16 @@ from __future__ import annotations
 from functools import cached_property
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from sessions_ui import queries
 from sessions_ui.agno import SESSION_TYPES
 from sessions_ui.models import AgnoSession
-from sessions_ui.queries.sql_json import component_model
-from sessions_ui.schema import has_runs_table
+from sessions_ui.queries.measures import parse_size, with_measure
+from sessions_ui.queries.sql_json import SummaryPresent, component_model
+from sessions_ui.schema import has_inline_runs, has_runs_table
 from sessions_ui.sources import current_source
 
 # Agno's RunStatus values, which it stores upper case (`ERROR`); the URL says them in lower case.
@@ -25,6 +27,38 @@ RUN_STATUSES = ("completed", "error", "paused", "cancelled", "running", "pending
 # every message and tool result, and no index helps a substring of it.
 TEXT_WINDOW = 1_000
 TEXT_MAX = 200
+# A runs or size range over Agno 3.x's runs table is a subquery per session: among this many newest.
+RANGE_WINDOW = 10_000
+# The range filters' parameters: (measure, bound) by name; see sessions_ui/queries/measures.py.
+RANGES = {f"{measure}_{bound}": (measure, bound) for measure in ("runs", "tokens", "size") for bound in ("min", "max")}
+
+
+class CountField(forms.IntegerField):
+    """A count: a whole number from 0 (a bigint at most)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=0, max_value=2**62, **kwargs)
+
+
+class SizeField(forms.CharField):
+    """A number of bytes: 4096, 10k, 1.5MB, 2MiB (k and KB are 1,000 bytes, KiB 1,024)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        size = parse_size(value)
+        if size is None:
+            raise forms.ValidationError("not a size")
+        return size
+
+
+class CountFilter(django_filters.Filter):
+    field_class = CountField
+
+
+class SizeFilter(django_filters.Filter):
+    field_class = SizeField
 
 
 class SessionFilter(django_filters.FilterSet):
@@ -38,10 +72,21 @@ class SessionFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=[(s, s) for s in RUN_STATUSES], method="with_run_status")
     model = django_filters.CharFilter(method="with_model")
     text = django_filters.CharFilter(method="in_conversations", max_length=TEXT_MAX)
+    has_summary = django_filters.ChoiceFilter(choices=[("1", "with"), ("0", "without")], method="with_summary")
+    runs_min = CountFilter(method="in_range")
+    runs_max = CountFilter(method="in_range")
+    tokens_min = CountFilter(method="in_range")
+    tokens_max = CountFilter(method="in_range")
+    size_min = SizeFilter(method="in_range")
+    size_max = SizeFilter(method="in_range")
 
     class Meta:
         model = AgnoSession
         fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._newest_bounds: dict[int, int | None] = {}
 
     def of_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.alias(unindexed_type=queries.Unindexed("session_type")).filter(unindexed_type=value)
@@ -67,6 +112,46 @@ class SessionFilter(django_filters.FilterSet):
         """The component's model (its config's `model.id`, stored with the session), exactly; the models of
         single runs are inside the run blobs, which the list never reads."""
         return queryset.alias(**component_model()).filter(Q(model_id=value) | Q(model_text=value))
+
+    def with_summary(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Sessions with (1) or without (0) a summary, as the list shows "✓ summary" (sql_json.SummaryPresent)."""
+        return queryset.alias(summarized=SummaryPresent()).filter(summarized=value == "1")
+
+    def in_range(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        """Sessions whose runs, tokens or stored size (sessions_ui/queries/measures.py) is at least or at most
+        `value`, among the newest sessions where the measure is costly (range_window)."""
+        measure, bound = RANGES[name]
+        queryset, measured = with_measure(queryset, measure)
+        window = self.range_window(measure)
+        newest = self.newest_bound(window) if window else None
+        if newest is not None:
+            queryset = queryset.filter(created_at__gte=newest)
+        return queryset.filter(**{f"{measured.name}__{'gte' if bound == 'min' else 'lte'}": value})
+
+    @staticmethod
+    def range_window(measure: str) -> int:
+        """How many newest sessions a range of `measure` reads (0: all of them). Counting inline (Agno 2.x)
+        runs reads their blobs (TEXT_WINDOW, as `text` reads runs); runs and sizes in the runs table are a
+        subquery per session (RANGE_WINDOW); tokens and the session row's size read the row only."""
+        if measure == "runs" and has_inline_runs():
+            return TEXT_WINDOW
+        if measure in ("runs", "size") and has_runs_table():
+            return RANGE_WINDOW
+        return 0
+
+    def newest_bound(self, window: int) -> int | None:
+        """created_at of the `window`-th newest session created by the end of the created-at range (None: there
+        are fewer). One walk of created_at's index, once per window."""
+        if window not in self._newest_bounds:
+            self.is_valid()
+            newest = current_source().Session.objects.order_by("-created_at")
+            created = self.form.cleaned_data.get("created")
+            if created and created.stop:
+                newest = newest.filter(created_at__lte=int(created.stop.timestamp()))
+            self._newest_bounds[window] = next(
+                iter(newest.values_list("created_at", flat=True)[window - 1 : window]), None
+            )
+        return self._newest_bounds[window]
 
     def in_conversations(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         """Sessions among the TEXT_WINDOW newest (see text_bound) with a run in Agno 3.x's runs table whose
@@ -107,7 +192,8 @@ class SessionFilter(django_filters.FilterSet):
     @property
     def is_filtered(self) -> bool:
         self.is_valid()  # cleans the form: cleaned_data holds the filters that validated
-        return any(self.form.cleaned_data.values())
+        # A range bound of 0 (runs_max=0) filters too.
+        return any(value or type(value) is int for value in self.form.cleaned_data.values())
 
     @property
     def searching(self) -> bool:

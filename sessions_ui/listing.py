@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 from sessions_ui import queries
-from sessions_ui.filters import RUN_STATUSES, TEXT_MAX, TEXT_WINDOW, SessionFilter
+from sessions_ui.filters import RANGES, RUN_STATUSES, TEXT_MAX, TEXT_WINDOW, SessionFilter
 from sessions_ui.schema import TracesUnreachable, has_inline_runs, has_runs_table, has_trace_tables
 from sessions_ui.sources import current_source, reverse
 
@@ -28,7 +28,15 @@ SORTS = {
     "updated_at": "Least recently updated",
     "-duration": "Longest traced time",
     "duration": "Shortest traced time",
+    "-size": "Largest first",
+    "size": "Smallest first",
+    "-runs": "Most runs",
+    "runs": "Fewest runs",
+    "-tokens": "Most tokens",
+    "tokens": "Fewest tokens",
 }
+# What a sort by a measure (sessions_ui/queries/measures.py) is called in its notice.
+MEASURE_SORTS = {"size": "stored size", "runs": "runs", "tokens": "tokens"}
 DEFAULT_SORT = "-created_at"
 # By the sum of the session's traces' durations (agno_traces.duration_ms), where Agno's tracing is on.
 TRACED_SORTS = ("-duration", "duration")
@@ -44,7 +52,15 @@ FILTER_LABELS = {
     "status": "run status",
     "model": "model",
     "text": "in conversations",
+    "has_summary": "summary",
+    "runs_min": "runs at least",
+    "runs_max": "runs at most",
+    "tokens_min": "tokens at least",
+    "tokens_max": "tokens at most",
+    "size_min": "size at least",
+    "size_max": "size at most",
 }
+CHIP_VALUES = {"has_summary": {"1": "with", "0": "without"}}
 # What a list URL carries besides its place (PAGING): a delete returns to the same list (at the same
 # place: SessionList.return_parameters), and a bulk delete's confirmation sends the same selection again.
 LIST_PARAMETERS = (*FILTER_LABELS, "sort", "live")
@@ -100,6 +116,7 @@ class SessionList:
         self.filterset = SessionFilter(self.data, queryset=current_source().Session.objects.all())
         self.sort = params.get("sort") or DEFAULT_SORT
         self._problems = self.filterset_problems() + run_status_problem + self._text_problem()
+        self._range_caveats()
         if self.sort not in SORTS:
             self._problems.append(
                 f"{repr_value(self.sort)} is not a sort order ({', '.join(SORTS)}): showing the newest first."
@@ -199,6 +216,25 @@ class SessionList:
         )
         return []
 
+    def _range_caveats(self) -> None:
+        """A runs or size range is computed per session, so among the newest sessions only: say so."""
+        cleaned = self.filterset.form.cleaned_data
+        for measure in ("runs", "size"):
+            asked = any(self.data.get(name) and name in cleaned for name in (f"{measure}_min", f"{measure}_max"))
+            window = self.filterset.range_window(measure)
+            if not asked or not window or self.filterset.newest_bound(window) is None:
+                continue
+            inline = (
+                " (runs stored inline by Agno 2.x from their stored JSON)"
+                if measure == "runs" and has_inline_runs()
+                else ""
+            )
+            self.caveats.append(
+                f"The {measure} filter looked at the {window:,} newest sessions"
+                + (" created by the end of the date range" if self.data.get("created_before") else "")
+                + f" only: it is computed for each session{inline}; set “created until” to look at older ones."
+            )
+
     def _position(self, name: str) -> queries.Position | None:
         token = self.params.get(name)
         position = queries.Position.parse(token)
@@ -220,11 +256,26 @@ class SessionList:
         """The selected sessions in the list's order."""
         return queries.order_by_sort(self.filterset.qs, self.sort, searching=self.filterset.searching)
 
+    @property
+    def exported(self) -> tuple[QuerySet, int]:
+        """What an export of this list writes, and the newest sessions it is bounded to (0: not bounded).
+
+        The list's selection in its order; sorted by a measure (size, runs, tokens), the sessions the list
+        sorts (see queries.sort_window): over the whole table the database would compute every session's
+        measure and sort them before the download's first line (a minute at a million sessions).
+        """
+        if self.sort.lstrip("-") in MEASURE_SORTS:
+            return self._listed
+        return self.sessions, 0
+
     @cached_property
-    def _listed(self) -> tuple[QuerySet, bool]:
+    def _listed(self) -> tuple[QuerySet, int]:
         """What the list's pages show: the selected sessions, only the newest ones when no index serves the
-        order (and whether it is so); the overview's charts count all of them."""
-        listed, windowed = queries.sort_window(self.filterset.qs, self.sort)
+        order (and how many newest, 0 when all); the overview's charts count all of them."""
+        self.filterset.is_valid()
+        created = self.filterset.form.cleaned_data.get("created")
+        until = int(created.stop.timestamp()) if created and created.stop else None
+        listed, windowed = queries.sort_window(self.filterset.qs, self.sort, until=until)
         return queries.order_by_sort(listed, self.sort, searching=self.filterset.searching), windowed
 
     @property
@@ -252,10 +303,18 @@ class SessionList:
     def notices(self) -> list[str]:
         """What was ignored or changed, in words a user can act on."""
         notices = [*self._problems, *self.caveats]
+        measure = MEASURE_SORTS.get(self.sort.lstrip("-"))
         if self._listed[1] and self.sort in TRACED_SORTS:
             notices.append(
                 f"Sorted by traced time among the {queries.pages.NEWEST_WINDOW:,} newest sessions only: adding up"
                 " the traces of every session would read all of them."
+            )
+        elif self._listed[1] and measure:
+            notices.append(
+                f"Sorted by {measure} among the {self._listed[1]:,} newest sessions"
+                + (" created by the end of the date range" if self.data.get("created_before") else "")
+                + f" only: the {measure} of each session is computed, which no index can hold (set “created"
+                " until” to sort older ones)."
             )
         elif self._listed[1]:
             notices.append(
@@ -281,7 +340,8 @@ class SessionList:
             field = "created" if param.startswith("created_") else param
             if param in self.fixed or not value or field not in cleaned:
                 continue
-            chips.append(Chip(param, label, value, self.query_string(remove=(param, *PAGING))))
+            shown = CHIP_VALUES.get(param, {}).get(value, value)
+            chips.append(Chip(param, label, shown, self.query_string(remove=(param, *PAGING))))
         return chips
 
     # --- Links.
@@ -316,7 +376,8 @@ class SessionList:
     def sort_links(self) -> dict[str, SortLink]:
         """Per sortable column: a click sorts by it newest first, or reverses the order it is sorted in."""
         links = {}
-        for field in ("created_at", "updated_at", *(("duration",) if "duration" in self.sort_choices else ())):
+        traced = ("duration",) if "duration" in self.sort_choices else ()
+        for field in ("created_at", "updated_at", "size", "runs", "tokens", *traced):
             descending = f"-{field}"
             if self.sort == descending:
                 links[field] = SortLink(self.query_string({"sort": field}, remove=PAGING), "descending", " ↓")
@@ -399,6 +460,16 @@ class SessionList:
                 messages.append(
                     f"{repr_value(data.get('status'))} is not a run status ({', '.join(RUN_STATUSES)}):"
                     " showing every status."
+                )
+            elif field in RANGES:
+                what = "a size (4096, 10k, 1.5MB, 2MiB)" if RANGES[field][0] == "size" else "a whole number"
+                messages.append(
+                    f"{repr_value(data.get(field))} is not {what}: the {FILTER_LABELS[field]} filter is ignored."
+                )
+            elif field == "has_summary":
+                messages.append(
+                    f"{repr_value(data.get(field))} is not 1 or 0 (with or without a summary): the summary filter"
+                    " is ignored."
                 )
             elif field == "type":
                 messages.append(

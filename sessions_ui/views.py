@@ -180,18 +180,26 @@ def export_list(request: HttpRequest, fmt: str) -> HttpResponse:
     params = request.GET.copy()
     for name in (*PAGING, "live"):
         params.pop(name, None)
-    if params.get("runs") not in (None, "", "0"):
+    runs = params.pop("runs", [""])[-1]
+    if runs not in ("", "0", "1") or (runs == "1" and fmt != "jsonl"):
         return HttpResponseBadRequest(
-            "The list's export has no runs (it never reads them): export a session's runs from its page"
-            " (/sessions/<id>/export/).",
+            "runs=1 exports each session whole, with its runs, as JSON Lines only (export.jsonl?runs=1);"
+            " the CSV has the list's columns.",
             content_type="text/plain; charset=utf-8",
         )
-    params.pop("runs", None)
     cl = SessionList(params)
     if cl.parameter_problems:
         text = "Nothing exported:\n" + "\n".join(cl.parameter_problems) + "\n"
         return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")
-    response = StreamingHttpResponse(list_export.export(cl.sessions, fmt), content_type=list_export.FORMATS[fmt])
+    sessions, window = cl.exported
+    asked = cl.parameters + ([("runs", "1")] if runs == "1" else [])
+    entry = changes.log_export(request.user, fmt, asked, window=window)
+    lines = list_export.export(
+        sessions,
+        "jsonl+runs" if runs == "1" else fmt,
+        lambda rows, complete: changes.exported(entry, rows, complete=complete),
+    )
+    response = StreamingHttpResponse(lines, content_type=list_export.FORMATS[fmt])
     response["Content-Disposition"] = content_disposition_header(True, f"sessions.{fmt}")
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -437,7 +445,8 @@ def audit(request: HtmxHttpRequest) -> HttpResponse:
         "page": Paginator(entries, 50).get_page(request.GET.get("page")),
         "session_filter": session_filter,
         "action_filter": action_filter,
-        "actions": [("edit", "edited"), ("delete", "deleted")],
+        "actions": [("edit", "edited"), ("delete", "deleted"), ("export", "exported")],
+        "export_flag": changes.EXPORT,
     }
     return render_page(request, "sessions_ui/audit.html", "sessions_ui/audit.html#entries", context)
 

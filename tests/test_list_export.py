@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from sessions_ui import list_export
 from sessions_ui.models import AgnoSession
 from sessions_ui.schema import agno_connection
+from sessions_ui.sources import reverse
 from tests.factories import create_session, make_agent_run
 
 pytestmark = pytest.mark.django_db
@@ -129,7 +130,8 @@ def test_an_empty_list_exports_only_the_header(viewer_client, three):
         ({"sort": "size!"}, "is not a sort order"),
         ({"type": "robot"}, "is not a session type"),
         ({"created_after": "yesterday"}, "is not a date"),
-        ({"runs": "1"}, "has no runs"),
+        ({"runs": "1"}, "as JSON Lines only"),
+        ({"runs": "yes"}, "as JSON Lines only"),
     ],
 )
 def test_parameters_that_do_not_validate_are_refused_not_ignored(viewer_client, three, params, said):
@@ -190,3 +192,66 @@ def test_a_download_cancelled_midway_closes_its_cursor(db, monkeypatch):
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM pg_cursors WHERE name LIKE '_django_curs_%%'")
             assert cursor.fetchone()[0] == 0  # closed with the download
+
+
+def test_each_export_is_in_the_audit_log_with_its_filters_and_rows(viewer_client, viewer, three):
+    from django.contrib.admin.models import LogEntry
+
+    from sessions_ui.changes import EXPORT
+
+    body(viewer_client.get(CSV_URL, {"user_id": "ada@example.com", "sort": "created_at"}))
+    body(viewer_client.get(JSONL_URL))
+    entries = list(LogEntry.objects.filter(action_flag=EXPORT).order_by("pk"))
+    assert [(entry.user, entry.object_id, entry.object_repr) for entry in entries] == [
+        (viewer, None, "sessions.csv"),
+        (viewer, None, "sessions.jsonl"),
+    ]
+    assert (
+        entries[0].change_message == "Exported the list as CSV (user_id=ada@example.com, sort=created_at). 2 sessions."
+    )
+    assert entries[1].change_message == "Exported the list as JSONL (no filters). 3 sessions."
+    assert viewer_client.get(CSV_URL, {"size_min": "huge"}).status_code == 400  # refused: nothing exported, no entry
+    assert LogEntry.objects.filter(action_flag=EXPORT).count() == 2
+
+    page = unescape(viewer_client.get(reverse("sessions_ui:audit")).content.decode())
+    assert page.count(">exported</span>") == 2
+    assert "Exported the list as CSV (user_id=ada@example.com, sort=created_at). 2 sessions." in page
+    exports_only = unescape(viewer_client.get(reverse("sessions_ui:audit"), {"action": "export"}).content.decode())
+    assert exports_only.count(">exported</span>") == 2
+    assert '<option value="export" selected>' in exports_only
+
+
+def test_a_download_cancelled_midway_is_in_the_audit_log_as_stopped(viewer, db, monkeypatch):
+    from sessions_ui import changes
+
+    for number in range(7):
+        create_session(session_id=f"c{number}", created_at=NOW - number)
+    monkeypatch.setattr(list_export, "CHUNK", 2)
+    entry = changes.log_export(viewer, "jsonl", [])
+    ends = []
+    lines = list_export.export(
+        AgnoSession.objects.order_by("-created_at", "session_id"), "jsonl", lambda *end: ends.append(end)
+    )
+    next(lines)
+    lines.close()  # what the response's close() calls when the client goes away
+    assert ends == [(2, False)]  # the first chunk, of two lines
+    changes.exported(entry, 2, complete=False)
+    entry.refresh_from_db()
+    assert entry.change_message == "Exported the list as JSONL (no filters). Stopped after 2 sessions."
+
+
+@pytest.mark.parametrize("run_layout", ["2", "3"])
+def test_runs_1_exports_each_session_whole_in_agnos_shape(viewer_client, db, monkeypatch, run_layout):
+    from sessions_ui import queries
+
+    monkeypatch.setattr(list_export, "FULL_CHUNK", 2)
+    for number in range(5):
+        runs = [make_agent_run(f"w{number}", seed=i, run_id=f"w{number}-{i}") for i in range(number % 3)]
+        create_session(session_id=f"w{number}", created_at=NOW - number, runs=runs, layout=run_layout)
+    lines = jsonl_rows(viewer_client.get(JSONL_URL, {"runs": "1", "sort": "created_at"}))
+    assert [line["session_id"] for line in lines] == ["w4", "w3", "w2", "w1", "w0"]
+    for line in lines:
+        assert line == json.loads(json.dumps(queries.session_export(line["session_id"]), default=str))
+    assert [len(line["runs"] or []) for line in lines] == [1, 0, 2, 1, 0]
+    filtered = jsonl_rows(viewer_client.get(JSONL_URL, {"runs": "1", "runs_min": "2"}))
+    assert [line["session_id"] for line in filtered] == ["w2"]

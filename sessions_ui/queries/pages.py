@@ -7,7 +7,7 @@ filtered count, which reads every row it counts, is left to a request of its own
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from math import ceil
 
@@ -17,6 +17,7 @@ from django.db.models import F, Func, QuerySet
 from sessions_ui import agno
 from sessions_ui.models import SessionColumns
 from sessions_ui.queries.list_runs import StoredSize, list_run_stats
+from sessions_ui.queries.measures import INLINE_RUNS_WINDOW, MEASURES, runs_table_sizes, session_row_size, with_measure
 from sessions_ui.queries.positions import KEYSET_SORTS, Position, rows_after, rows_before
 from sessions_ui.queries.sql_json import JSONText, component_name
 from sessions_ui.queries.traces import traced_time_sql
@@ -47,6 +48,11 @@ def order_by_sort(queryset: QuerySet, key: str, *, searching: bool = False) -> Q
         queryset, column = queryset.annotate(traced_ms=traced_time_sql()), F("traced_ms")
         order = column.desc(nulls_last=True) if key.startswith("-") else column.asc(nulls_last=True)
         return queryset.order_by(order, "session_id")
+    if field in MEASURES:
+        # Computed per session (see sort_window: among the newest), the largest first, ties by id.
+        queryset, measured = with_measure(queryset, field)
+        order = measured.desc(nulls_last=True) if key.startswith("-") else measured.asc(nulls_last=True)
+        return queryset.order_by(order, "session_id")
     if field == "created_at" and not searching:
         # The always-true bound is for SQLite, which without it sorts the whole table as soon as a
         # filter (and the session_id tie-break) is added: a second instead of milliseconds at 300,000 rows.
@@ -59,23 +65,34 @@ def order_by_sort(queryset: QuerySet, key: str, *, searching: bool = False) -> Q
     return queryset.order_by(order, "session_id")
 
 
-def sort_window(queryset: QuerySet, key: str) -> tuple[QuerySet, bool]:
-    """`queryset` for sorting by `key`, and whether it was bounded to the NEWEST_WINDOW newest sessions.
+def sort_window(queryset: QuerySet, key: str, *, until: int | None = None) -> tuple[QuerySet, int]:
+    """`queryset` for sorting by `key`, and the number of newest sessions it was bounded to (0: not bounded).
 
     No index of Agno's serves an updated_at order: without the opt-in one, every page would sort the
     whole table (0.5-1 s at a million rows). Among the newest sessions (a range of created_at's index)
-    the sort stays a few milliseconds, and the list says which sessions it left out.
+    the sort stays a few milliseconds, and the list says which sessions it left out. A size, runs or
+    tokens order is computed per session, which no index can hold (the size is partly in the runs
+    table, and PostgreSQL's pg_column_size is not immutable): always among the newest sessions created
+    by `until` (epoch seconds, the end of the created-at range), fewer when runs are read from blobs.
     """
+    field = key.lstrip("-")
+    if field in MEASURES:
+        window = INLINE_RUNS_WINDOW if field == "runs" and has_inline_runs() else NEWEST_WINDOW
+        newest = current_source().Session.objects.order_by("-created_at")
+        if until is not None:
+            newest = newest.filter(created_at__lte=until)
+        bound = next(iter(newest.values_list("created_at", flat=True)[window - 1 : window]), None)
+        return (queryset, 0) if bound is None else (queryset.filter(created_at__gte=bound), window)
     suffix = SORT_INDEXES.get(key)
     # No index serves an order by the traces' durations: each session's are added up over agno_traces'
     # session_id index, so only within the window.
-    traced = key.lstrip("-") == "duration"
+    traced = field == "duration"
     if not traced and (suffix is None or has_index(suffix)):
-        return queryset, False
+        return queryset, 0
     bound = newest_bound()
     if bound is None:  # fewer sessions than the window: all of them are sorted
-        return queryset, False
-    return queryset.filter(created_at__gte=bound), True
+        return queryset, 0
+    return queryset.filter(created_at__gte=bound), NEWEST_WINDOW
 
 
 def searched_texts() -> dict[str, F | JSONText]:
@@ -106,6 +123,7 @@ class ListRow:
     component_name: str
     runs: int | None  # None: the stored runs could not be read, or are not counted yet (runs_pending)
     runs_pending: bool = False
+    size: int | None = None  # the stored bytes of the session and its runs (queries.measures)
     named: bool = True  # False: the name shown is the first input (or the id), not a stored session_name
 
     @property
@@ -179,6 +197,23 @@ def list_page(
     `sort` in KEYSET_SORTS: the page has Position tokens, and is the one `after` or `before` one
     (page `number` is then only what it is called); see sessions_ui/queries/positions.py.
     """
+    measured = sort is not None and sort.lstrip("-") in MEASURES
+    with _without_jit() if measured else nullcontext():
+        return _list_page(
+            sessions, number, filtered=filtered, newest_window=newest_window, sort=sort, after=after, before=before
+        )
+
+
+def _list_page(
+    sessions: QuerySet,
+    number: int,
+    *,
+    filtered: bool,
+    newest_window: bool,
+    sort: str | None,
+    after: Position | None,
+    before: Position | None,
+) -> ListPage:
     keyset = sort in KEYSET_SORTS and not newest_window
     if keyset and (after or before):
         page = _keyset_page(sessions, number, sort, after, before, filtered=filtered)
@@ -269,7 +304,9 @@ def _rows_at(sessions: QuerySet, start: int, stop: int) -> list[SessionColumns]:
 
 def _list_columns(sessions: QuerySet) -> QuerySet:
     page = (
-        sessions.for_list().defer("agent_data", "team_data", "workflow_data").annotate(component_name=component_name())
+        sessions.for_list()
+        .defer("agent_data", "team_data", "workflow_data")
+        .annotate(component_name=component_name(), stored_size=session_row_size())
     )
     if has_inline_runs():
         # How big the inline runs are (NULL: none, Agno 3.x nulls the column), read without parsing them.
@@ -340,6 +377,22 @@ def _walking_the_index():
             cursor.execute("RESET enable_bitmapscan")
 
 
+@contextmanager
+def _without_jit():
+    """On PostgreSQL, no JIT compilation: a sort by a measure computes a subquery per session of its window,
+    which the planner prices high enough to compile the query (1.5-2 s) to save less than it costs."""
+    connection = current_source().connection
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+        try:
+            yield
+        finally:
+            cursor.execute("RESET jit")
+
+
 def list_total(sessions: QuerySet, *, filtered: bool, seen: int = 0) -> tuple[int, str]:
     """How many `sessions` there are, as (total, total_is): see ListPage.total_is."""
     if not filtered and current_source().vendor == "postgresql":
@@ -374,6 +427,7 @@ def list_rows(rows: list[SessionColumns]) -> list[ListRow]:
     sessions = [agno.decode_session(row) for row in rows]
     unnamed = {session.session_id for session in sessions if not session.name}
     stats = list_run_stats(rows, unnamed)
+    run_sizes = runs_table_sizes([session.session_id for session in sessions])
     result = []
     for row, session in zip(rows, sessions, strict=True):
         session_stats = stats[session.session_id]
@@ -385,6 +439,7 @@ def list_rows(rows: list[SessionColumns]) -> list[ListRow]:
                 component_name=str(row.component_name or ""),
                 runs=session_stats.runs,
                 runs_pending=session_stats.pending,
+                size=row.stored_size + run_sizes.get(session.session_id, 0),
                 named=named,
             )
         )

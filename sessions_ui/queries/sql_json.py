@@ -7,7 +7,7 @@ a change to one is a change to both. What cannot be read is NULL (or not counted
 
 from __future__ import annotations
 
-from django.db.models import Case, F, Func, IntegerField, Q, TextField, When
+from django.db.models import BooleanField, Case, F, Func, IntegerField, Q, TextField, When
 
 from sessions_ui.schema import has_runs_table
 from sessions_ui.sources import current_source
@@ -100,6 +100,47 @@ def component_model() -> dict[str, Case]:
         )
 
     return {"model_id": of("model", "id"), "model_text": of("model")}
+
+
+class SummaryPresent(Func):
+    """Whether the session has a summary, as the list's "✓ summary" shows it. Twin of `agno.decode_summary`
+    returning a Summary: a non-blank string, or an object whose `summary` has text (a non-empty string,
+    a structured value) or whose `topics` list names one. Malformed or JSON null: no summary."""
+
+    output_field = BooleanField()
+
+    def __init__(self):
+        super().__init__(F("summary"))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.get_source_expressions()[0])
+        if params:
+            raise ValueError("SummaryPresent reads a column, not an expression with parameters")
+        if connection.vendor == "postgresql":
+            value = f"{column}::jsonb"
+            text = f"{value} -> 'summary'"
+            topics = f"{value} -> 'topics'"
+            sql = (
+                f"coalesce(CASE jsonb_typeof({value}) WHEN 'string' THEN btrim({value} #>> '{{}}') <> ''"
+                f" WHEN 'object' THEN (jsonb_typeof({text}) IN ('object', 'number', 'boolean')"
+                f" OR (jsonb_typeof({text}) = 'array' AND jsonb_array_length({text}) > 0)"
+                f" OR (jsonb_typeof({text}) = 'string' AND {value} ->> 'summary' <> '')"
+                f" OR (jsonb_typeof({topics}) = 'array' AND EXISTS (SELECT 1 FROM jsonb_array_elements({topics}) AS topic"
+                " WHERE (jsonb_typeof(topic) = 'string' AND topic #>> '{}' <> '') OR jsonb_typeof(topic) = 'number')))"
+                " END, false)"
+            )
+            return sql, []
+        document = sqlite_json_document(column)
+        sql = (
+            f"coalesce(CASE json_type({document}) WHEN 'object' THEN"
+            f" (json_type({document}, '$.summary') IN ('object', 'integer', 'real', 'true', 'false')"
+            f" OR (json_type({document}, '$.summary') = 'array' AND json_array_length({document}, '$.summary') > 0)"
+            f" OR (json_type({document}, '$.summary') = 'text' AND json_extract({document}, '$.summary') <> '')"
+            f" OR (json_type({document}, '$.topics') = 'array' AND EXISTS (SELECT 1 FROM json_each({document}, '$.topics')"
+            " AS topic WHERE (topic.type = 'text' AND topic.value <> '') OR topic.type IN ('integer', 'real'))))"
+            " END, 0)"
+        )
+        return sql, []
 
 
 # --- Runs: which stored runs count as a session's own (top-level) runs. ---

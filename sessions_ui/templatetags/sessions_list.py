@@ -30,6 +30,7 @@ from markupsafe import Markup
 from sessions_ui.converters import id_to_path
 from sessions_ui.listing import SessionList
 from sessions_ui.queries import ListRow, RunStats
+from sessions_ui.queries.measures import human_size
 from sessions_ui.sources import reverse
 from sessions_ui.templatetags.session_detail import milliseconds
 
@@ -42,9 +43,11 @@ HEADINGS = {
     "user": "User",
     "runs": "Runs",
     "tokens": "Tokens",
+    "size": "Size",
     "summary": "Summary",
     "duration": "Traced time",
 }
+SIZE_TITLE = "bytes stored for the session and its runs (as the database reports its stored size)"
 
 
 @register.filter
@@ -114,6 +117,8 @@ class RowValues:
     unnamed: bool  # pending, and shown by its first input: the run-counts answer names it
     tokens: str | None
     malformed_tokens: str
+    size: str | None
+    size_title: str
     summary: str | None  # the summary's text (may be empty: topics only), None without a summary
     malformed_summary: str
     created: Time
@@ -189,6 +194,8 @@ def session_table(cl: SessionList, rows: list[ListRow], *, can_delete: bool, cou
                 unnamed=row.runs_pending and not row.named,
                 tokens=None if tokens is None else f"{tokens:,}",
                 malformed_tokens=malformed_data.reason if malformed_data else "",
+                size=None if row.size is None else human_size(row.size),
+                size_title="" if row.size is None else f"{row.size:,} {SIZE_TITLE}",
                 summary=_truncate(session.summary.text, 300) if session.summary and not malformed_summary else None,
                 malformed_summary=malformed_summary.reason if malformed_summary else "",
                 created=_time(session.created_at, zone, now),
