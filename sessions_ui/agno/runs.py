@@ -189,6 +189,29 @@ class Run:
         return self.status.upper() == "ERROR" or any(tool.error for tool in self.tools)
 
     @property
+    def failed_tools(self) -> list[ToolCall]:
+        return [tool for tool in self.tools if tool.error]
+
+    @property
+    def tools_with_members(self) -> list[ToolCall]:
+        """Its tool calls, then its member runs' (and theirs): what a team run's collapsed line lists."""
+        return self.tools + [tool for member in self.members for tool in member.tools_with_members]
+
+    @property
+    def tools_outside_messages(self) -> list[ToolCall]:
+        """The tool calls that its messages do not already show (a tool message or an assistant's call with
+        the same id; without an id, a tool message of that tool): each call appears once on the page."""
+        ids = {message.tool_call_id for message in self.messages} | {
+            call.tool_call_id for message in self.messages for call in message.tool_calls
+        }
+        names = {message.tool_name for message in self.messages if message.role == "tool"}
+        return [
+            tool
+            for tool in self.tools
+            if (tool.tool_call_id not in ids if tool.tool_call_id else tool.name not in names)
+        ]
+
+    @property
     def superseded(self) -> bool:
         """Agno regenerated this run (RunStatus.regenerated): its history skips it, the regeneration replaces it."""
         return self.status.upper() == "REGENERATED"
