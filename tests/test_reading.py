@@ -7,10 +7,18 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.template import Context, Template
+from django.urls import reverse
 from django.utils import timezone
 
+from sessions_ui import agno, changes, queries
+from sessions_ui.bulk_write import write_sessions
+from sessions_ui.demo import make_session
+from sessions_ui.forms import FIELD_LABELS
+from sessions_ui.schema import agno_connection
 from sessions_ui.templatetags.dates import moment, when_html
+from tests.factories import create_session, make_agent_run
 
 pytestmark = pytest.mark.django_db
 
@@ -62,4 +70,107 @@ def test_the_template_filter_uses_the_current_time_zone():
         r'<time datetime="[^"]+-0[45]:00" title="[^"]+ E[SD]T">(\d{4}-)?\d\d-\d\d \d\d:\d\d E[SD]T</time>'
         r' <span class="ago">2\xa0days ago</span>',
         html,
+    )
+
+
+# Previews that read well (item 4)
+
+HOSTILE = (
+    "**Bold** and\n\n- first\n- second\n\n<script>alert(1)</script> [click](javascript:alert(2))"
+    ' <img src=x onerror="alert(3)"> [fine](https://example.com/a)'
+)
+
+
+@pytest.mark.parametrize("run_layout", ["2", "3"])
+def test_the_preview_renders_markdown_sanitised(admin_client, run_layout):
+    create_session(session_id="md", runs=[make_agent_run("md", content=HOSTILE)], layout=run_layout)
+    html = admin_client.get("/sessions/md/preview/", HTTP_HX_REQUEST="true").text
+    output = re.search(r'<div class="run-output rendered">(.*?)</div>\s*</div>', html, re.S).group(1)
+    assert "<strong>Bold</strong>" in output and "<li>first</li>" in output
+    assert "**Bold**" not in output and "- first" not in output
+    assert "<script" not in output and "<img" not in output and 'href="javascript' not in output
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; [click](javascript:alert(2)) &lt;img" in output  # shown as text
+    assert '<a href="https://example.com/a" rel="noopener noreferrer nofollow">fine</a>' in output
+
+
+def test_the_preview_shows_an_error_and_a_failed_tool_call_with_their_text(admin_client):
+    failed = make_agent_run("err", content="Model provider said: rate limited <b>now</b>", status="ERROR")
+    failed["tools"][0] |= {"tool_call_error": True, "result": "Error: upstream timed out"}
+    create_session(session_id="err", runs=[failed])
+    html = admin_client.get("/sessions/err/preview/", HTTP_HX_REQUEST="true").text
+    assert '<li class="run-preview failed">' in html
+    assert re.search(
+        r'<span class="role">Error</span> <span>Model provider said: rate limited &lt;b&gt;now&lt;/b&gt;</span>', html
+    )
+    tool = failed["tools"][0]["tool_name"]
+    assert f'<code class="tool-name">{tool}</code> failed: Error: upstream timed out' in html
+
+
+def test_a_tool_call_shown_in_the_messages_is_not_repeated_under_tool_calls(admin_client):
+    run = make_agent_run("once")
+    unmatched = dict(run["tools"][0], tool_call_id="elsewhere", tool_name="lookup_elsewhere")
+    run["tools"].append(unmatched)
+    create_session(session_id="once", runs=[run])
+    html = admin_client.get(f"/sessions/once/runs/{run['run_id']}/", HTTP_HX_REQUEST="true").text
+    tools = re.search(r'<section class="block tools"><h4>Tool calls</h4>(.*?)</section>', html, re.S).group(1)
+    name = run["tools"][0]["tool_name"]
+    assert (
+        '<code class="tool-name">lookup_elsewhere</code>' in tools
+        and f'<code class="tool-name">{name}</code>' not in tools
+    )
+    assert html.count(f'<code class="tool-name">{name}</code>') == 2  # in the messages: the call, and its result
+
+
+def test_a_team_runs_line_lists_its_members_tool_calls(admin_client):
+    demo = make_session(3, now=int(timezone.now().timestamp()), runs=1)
+    write_sessions(agno_connection(), [demo], layout="3")
+    session_id = demo.row["session_id"]
+    [team] = [run for run in agno.decode_runs([], queries.run_rows(session_id)) if run.kind == "team"]
+    member_tools = [tool.name for member in team.members for tool in member.tools]
+    assert member_tools
+    html = admin_client.get(f"/sessions/{session_id}/").text
+    line = re.search(
+        rf'id="run-{re.escape(team.run_id)}".*?<span class="run-stats">(.*?)</span>\s*</summary>', html, re.S
+    )
+    for name in member_tools:
+        assert f'title="tool call of a member run">{name}</span>' in line.group(1)
+
+
+# The audit log's before and after (item 8)
+
+
+def test_an_edit_is_logged_field_by_field_and_key_by_key():
+    before = {"session_name": "Old", "session_state": {"a": 1, "b": [1], "same": True}, "metadata": None}
+    after = {"session_name": "New", "session_state": {"a": 2, "c": "x", "same": True}, "metadata": {"k": "v"}}
+    entry = LogEntry(action_flag=CHANGE, change_message=changes.edit_message(FIELD_LABELS, before, after))
+    assert entry.get_change_message() == "Changed session name, session state and metadata."
+    name, state, metadata = changes.field_changes(entry)
+    assert name == changes.FieldChange("session name", "Old", "New")
+    assert state.label == "session state" and state.keys == (
+        changes.KeyChange("a", "changed", 1, 2),
+        changes.KeyChange("b", "removed", [1], None),
+        changes.KeyChange("c", "added", None, "x"),
+    )
+    assert metadata == changes.FieldChange("metadata", None, {"k": "v"})  # null to an object: one value each
+    old = LogEntry(action_flag=CHANGE, change_message='Changed session name ("a" → "b").')
+    assert changes.field_changes(old) is None
+
+
+def test_the_audit_page_shows_before_and_after_escaped_and_old_entries_as_they_were(admin_client, admin_user):
+    create_session(session_id="s1", session_data={"session_name": "Trip", "session_state": {"city": "Oslo"}})
+    before = {"session_name": "<b>Old</b>", "session_state": {"city": "Oslo", "note": "<script>alert(1)</script>"}}
+    after = {"session_name": "Trip", "session_state": {"city": "<i>Bergen</i>"}}
+    changes.log(admin_user, [("s1", "Trip")], CHANGE, changes.edit_message(FIELD_LABELS, before, after))
+    changes.log(admin_user, [("s1", "Trip")], CHANGE, 'Changed session name ("<u>a</u>" → "b").')
+    html = admin_client.get(reverse("sessions_ui:audit")).text
+    assert "<script>alert" not in html and "<b>Old" not in html and "<i>Bergen" not in html and "<u>a" not in html
+    assert '<code class="audit-value before">&quot;&lt;b&gt;Old&lt;/b&gt;&quot;</code>' in html
+    assert re.search(r'<code class="key">city</code> <span class="key-kind">changed</span>', html)
+    assert re.search(r'<code class="key">note</code> <span class="key-kind">removed</span>', html)
+    assert (
+        "&quot;&lt;i&gt;Bergen&lt;/i&gt;&quot;" in html and "&quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot;" in html
+    )
+    assert (
+        '<span class="change-text">Changed session name (&quot;&lt;u&gt;a&lt;/u&gt;&quot; → &quot;b&quot;).</span>'
+        in html
     )

@@ -75,6 +75,12 @@ def pretty_json(value: Any) -> str:
 
 
 @register.filter
+def compact_json(value: Any) -> str:
+    """A JSON value on one line, as the audit log shows a value before and after an edit."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+@register.filter
 def readable(value: Any) -> list[tuple[str, str, bool]]:
     """A JSON object as (key, text, is_block) rows: scalars as text, nested values as indented JSON."""
     if not isinstance(value, dict):
