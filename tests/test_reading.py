@@ -73,6 +73,13 @@ def test_the_template_filter_uses_the_current_time_zone():
     )
 
 
+def test_a_time_inside_agnos_json_is_shown_the_same_way():
+    template = Template('{% load dates %}{{ value|stored_time|when:"short"|default:value }}')
+    epoch = int(datetime(2025, 3, 4, 5, 6, tzinfo=UTC).timestamp())
+    assert ">2025-03-04 05:06 UTC</time>" in template.render(Context({"value": epoch}))
+    assert template.render(Context({"value": "soon"})) == "soon"  # not a time: shown as stored
+
+
 # Previews that read well (item 4)
 
 HOSTILE = (

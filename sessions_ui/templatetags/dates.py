@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import Any
 
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
+
+from sessions_ui import agno
 
 register = template.Library()
 
@@ -65,6 +68,12 @@ def when_html(value: datetime | None, style: str = "", zone: tzinfo | None = Non
 @register.filter
 def when(value: datetime | None, style: str = "") -> SafeString:
     return when_html(value, style)
+
+
+@register.filter
+def stored_time(value: Any) -> datetime | None:
+    """A time as Agno keeps it inside its JSON (an event's `created_at`: epoch seconds), for `|when`."""
+    return agno.epoch_to_datetime(value)
 
 
 def ago(value: datetime, now: datetime | None = None) -> str:
