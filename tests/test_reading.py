@@ -113,6 +113,29 @@ def test_the_preview_shows_an_error_and_a_failed_tool_call_with_their_text(admin
     assert f'<code class="tool-name">{tool}</code> failed: Error: upstream timed out' in html
 
 
+@pytest.mark.parametrize("run_layout", ["2", "3"])
+def test_a_team_runs_preview_shows_its_members_tool_calls_and_errors(
+    admin_client, run_layout, django_assert_max_num_queries
+):
+    team = make_agent_run("team", question="Plan a trip", seed=1, team_name="Travel Planner", member_responses=[])
+    team["tools"] = []
+    failed = make_agent_run(
+        "team", seed=2, parent_run_id=team["run_id"], agent_name="Hotel Scout", status="ERROR", content="quota exceeded"
+    )
+    failed["tools"][0] |= {"tool_name": "search_hotels", "tool_call_error": True, "result": "Error: 503 from the API"}
+    fine = make_agent_run("team", seed=3, parent_run_id=team["run_id"], agent_name="Flight Finder")
+    fine["tools"][0]["tool_name"] = "search_flights"
+    create_session(session_id="team", session_type="team", runs=[failed, fine, team], layout=run_layout)
+    with django_assert_max_num_queries(12):
+        response = admin_client.get("/sessions/team/preview/", HTTP_HX_REQUEST="true")
+    html = response.text
+    assert [run.kind for run in response.context["runs"]] == ["team"] and response.context["run_count"] == 1
+    assert 'title="tool call of a member run (failed)">search_hotels</span>' in html
+    assert 'title="tool call of a member run">search_flights</span>' in html
+    assert '<span class="role">Error</span> Hotel Scout: quota exceeded</p>' in html
+    assert '<code class="tool-name">search_hotels</code> failed: Error: 503 from the API' in html
+
+
 def test_a_tool_call_shown_in_the_messages_is_not_repeated_under_tool_calls(admin_client):
     run = make_agent_run("once")
     unmatched = dict(run["tools"][0], tool_call_id="elsewhere", tool_name="lookup_elsewhere")

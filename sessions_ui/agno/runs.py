@@ -190,7 +190,15 @@ class Run:
 
     @property
     def failed_tools(self) -> list[ToolCall]:
-        return [tool for tool in self.tools if tool.error]
+        """Its tool calls that failed, and its member runs' (the preview shows their results)."""
+        return [tool for tool in self.tools_with_members if tool.error]
+
+    @property
+    def failed_members(self) -> list[Run]:
+        """Its member runs (and theirs) that ended in an error."""
+        return [
+            run for member in self.members for run in (member, *member.failed_members) if run.status.upper() == "ERROR"
+        ]
 
     @property
     def tools_with_members(self) -> list[ToolCall]:
