@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -136,19 +137,21 @@ def test_a_team_runs_preview_shows_its_members_tool_calls_and_errors(
     assert '<code class="tool-name">search_hotels</code> failed: Error: 503 from the API' in html
 
 
-def test_a_tool_call_shown_in_the_messages_is_not_repeated_under_tool_calls(admin_client):
+def test_a_tool_call_appears_once_on_the_detail_page_under_tool_calls(admin_client):
     run = make_agent_run("once")
-    unmatched = dict(run["tools"][0], tool_call_id="elsewhere", tool_name="lookup_elsewhere")
-    run["tools"].append(unmatched)
+    call = run["tools"][0]
+    unlisted = {"id": "call_elsewhere", "type": "function", "function": {"name": "lookup", "arguments": '{"q": 1}'}}
+    run["messages"][2]["tool_calls"].append(unlisted)  # asked for, but not in the run's tools
     create_session(session_id="once", runs=[run])
     html = admin_client.get(f"/sessions/once/runs/{run['run_id']}/", HTTP_HX_REQUEST="true").text
-    tools = re.search(r'<section class="block tools"><h4>Tool calls</h4>(.*?)</section>', html, re.S).group(1)
-    name = run["tools"][0]["tool_name"]
+    messages, tools = html.split('<section class="block tools"><h4>Tool calls</h4>')
+    assert f'<code class="tool-name">{call["tool_name"]}</code>' in tools and call["result"] in unescape(tools)
+    assert call["result"] not in unescape(messages) and '<article class="msg role-tool' not in messages
     assert (
-        '<code class="tool-name">lookup_elsewhere</code>' in tools
-        and f'<code class="tool-name">{name}</code>' not in tools
+        f'<code class="tool-name">{call["tool_name"]}</code> <span class="muted">(arguments and result under Tool calls)'
+        in messages
     )
-    assert html.count(f'<code class="tool-name">{name}</code>') == 2  # in the messages: the call, and its result
+    assert '<code class="tool-name">lookup</code><pre>{\n  &quot;q&quot;: 1\n}</pre>' in messages  # not listed: in full
 
 
 def test_a_team_runs_line_lists_its_members_tool_calls(admin_client):

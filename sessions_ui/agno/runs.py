@@ -206,18 +206,10 @@ class Run:
         return self.tools + [tool for member in self.members for tool in member.tools_with_members]
 
     @property
-    def tools_outside_messages(self) -> list[ToolCall]:
-        """The tool calls that its messages do not already show (a tool message or an assistant's call with
-        the same id; without an id, a tool message of that tool): each call appears once on the page."""
-        ids = {message.tool_call_id for message in self.messages} | {
-            call.tool_call_id for message in self.messages for call in message.tool_calls
-        }
-        names = {message.tool_name for message in self.messages if message.role == "tool"}
-        return [
-            tool
-            for tool in self.tools
-            if (tool.tool_call_id not in ids if tool.tool_call_id else tool.name not in names)
-        ]
+    def listed_tool_calls(self) -> set[str]:
+        """The ids of its tool calls (the names of those without an id): the detail page shows each of them
+        once, under Tool calls, so that its messages leave their results out and only name the call."""
+        return {tool.tool_call_id or tool.name for tool in self.tools}
 
     @property
     def superseded(self) -> bool:

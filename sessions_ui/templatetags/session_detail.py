@@ -104,6 +104,17 @@ def history_split(messages: list[agno.Message]) -> tuple[list[agno.Message], lis
 
 
 @register.filter
+def listed_call(item: agno.Message | agno.ToolCall, listed: Any) -> bool:
+    """Whether a tool message's result, or an assistant's call, is one of the run's tool calls (its
+    `listed_tool_calls`), which the page shows under Tool calls: each call appears once."""
+    if isinstance(item, agno.Message):
+        key = item.tool_call_id or item.tool_name
+    else:
+        key = item.tool_call_id or item.name
+    return isinstance(listed, set) and key in listed
+
+
+@register.filter
 def milliseconds(value: Any) -> str:
     """A span's duration or offset: "0 ms", "0.4 ms", "12 ms", "1.24 s"."""
     if not isinstance(value, (int, float)) or isinstance(value, bool):
