@@ -10,8 +10,10 @@ own kind about no single session.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
@@ -271,3 +273,71 @@ def audit_entries(*, session_id: str = "", action: str = "") -> QuerySet:
     if action in AUDIT_ACTIONS:
         entries = entries.filter(action_flag=AUDIT_ACTIONS[action])
     return entries
+
+
+# An edit's log entry: Django admin's JSON change message ([{"changed": {"fields": [...]}}], which the
+# admin shows as "Changed session name and metadata."), plus what changed: a field's value before and
+# after, or, for two JSON objects, only the top-level keys added, removed or changed.
+def edit_message(labels: dict[str, str], before: dict[str, Any], after: dict[str, Any]) -> str:
+    values = {}
+    for name, value in after.items():
+        old = before.get(name)
+        if isinstance(old, dict) and isinstance(value, dict):
+            keys = {
+                key: [old.get(key), value.get(key)]
+                for key in old.keys() | value.keys()
+                if key not in old or key not in value or old[key] != value[key]
+            }
+            added, removed = sorted(value.keys() - old.keys()), sorted(old.keys() - value.keys())
+            values[name] = {"label": labels[name], "keys": keys, "added": added, "removed": removed}
+        else:
+            values[name] = {"label": labels[name], "before": old, "after": value}
+    fields = [labels[name] for name in after]
+    return json.dumps([{"changed": {"fields": fields}, "sessions_ui": values}], ensure_ascii=False, default=str)
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    key: str
+    kind: str  # added, removed or changed
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    before: Any = None
+    after: Any = None
+    keys: tuple[KeyChange, ...] | None = None  # per key, when both values are JSON objects
+
+
+def field_changes(entry: LogEntry) -> list[FieldChange] | None:
+    """What an edit's log entry says changed, field by field; None for an entry in another form (a
+    delete, or an edit logged before these entries had values: its text is shown as it is)."""
+    try:
+        message = json.loads(entry.change_message)
+        values = message[0]["sessions_ui"]
+    except (ValueError, TypeError, LookupError):
+        return None
+    if not isinstance(values, dict):
+        return None
+    result = []
+    for name, change in values.items():
+        if not isinstance(change, dict):
+            continue
+        label = str(change.get("label") or name)
+        if isinstance(change.get("keys"), dict):
+            added, removed = set(change.get("added") or ()), set(change.get("removed") or ())
+            keys = tuple(
+                KeyChange(
+                    str(key),
+                    "added" if key in added else "removed" if key in removed else "changed",
+                    *(pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)),
+                )
+                for key, pair in sorted(change["keys"].items())
+            )
+            result.append(FieldChange(label, keys=keys))
+        else:
+            result.append(FieldChange(label, change.get("before"), change.get("after")))
+    return result

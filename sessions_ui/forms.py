@@ -27,7 +27,7 @@ from django.http import QueryDict
 from django.utils.functional import cached_property
 
 from sessions_ui import agno
-from sessions_ui.changes import log
+from sessions_ui.changes import edit_message, log
 from sessions_ui.filters import SessionFilter
 from sessions_ui.models import SessionColumns
 from sessions_ui.sources import current_source
@@ -328,7 +328,7 @@ class SessionEditForm(forms.Form):
 
     @cached_property
     def change_message(self) -> str:
-        """What the edit changes, for the audit log and the message after saving."""
+        """What the edit changes, for the message after saving (the audit log keeps it as changes.edit_message)."""
         parts = [
             f"{FIELD_LABELS[name]} ({short(self.current[name])} → {short(value)})"
             for name, value in self.changes.items()
@@ -362,7 +362,8 @@ class SessionEditForm(forms.Form):
                 unchanged = source.Session.objects.alias(**stored).filter(same_version, pk=row.pk, **same_values)
                 if unchanged.update(**columns) != 1:
                     raise StaleEdit(self.row.pk)
-                log(user, [(row.pk, self.session.display_name)], CHANGE, self.change_message)
+                message = edit_message(FIELD_LABELS, self.current, self.changes)
+                log(user, [(row.pk, self.session.display_name)], CHANGE, message)
         except OperationalError as error:
             # SQLite refuses our write when another connection wrote the database since we read it
             # ("database is locked"); any other error (a dropped column, say) is a fault (faults.py).

@@ -240,7 +240,7 @@ class Overview:
         """Days from the summary; the hours of a single day from Agno's tables."""
         selection = self.selection(self.period)
         found = figures.per_hour(selection) if self.period.hourly else self.per_day
-        label = "%H:00" if self.period.hourly else "%b %d"
+        label = "%H:00" if self.period.hourly else "%m-%d"
         return [
             Bucket(
                 start,

@@ -441,8 +441,11 @@ def audit(request: HtmxHttpRequest) -> HttpResponse:
     session_filter = request.GET.get("session", "").strip().replace("\x00", "")
     action_filter = request.GET.get("action", "")
     entries = changes.audit_entries(session_id=session_filter, action=action_filter)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    for entry in page:
+        entry.field_changes = changes.field_changes(entry) if entry.is_change() else None
     context = {
-        "page": Paginator(entries, 50).get_page(request.GET.get("page")),
+        "page": page,
         "session_filter": session_filter,
         "action_filter": action_filter,
         "actions": [("edit", "edited"), ("delete", "deleted"), ("export", "exported")],

@@ -189,6 +189,29 @@ class Run:
         return self.status.upper() == "ERROR" or any(tool.error for tool in self.tools)
 
     @property
+    def failed_tools(self) -> list[ToolCall]:
+        """Its tool calls that failed, and its member runs' (the preview shows their results)."""
+        return [tool for tool in self.tools_with_members if tool.error]
+
+    @property
+    def failed_members(self) -> list[Run]:
+        """Its member runs (and theirs) that ended in an error."""
+        return [
+            run for member in self.members for run in (member, *member.failed_members) if run.status.upper() == "ERROR"
+        ]
+
+    @property
+    def tools_with_members(self) -> list[ToolCall]:
+        """Its tool calls, then its member runs' (and theirs): what a team run's collapsed line lists."""
+        return self.tools + [tool for member in self.members for tool in member.tools_with_members]
+
+    @property
+    def listed_tool_calls(self) -> set[str]:
+        """The ids of its tool calls (the names of those without an id): the detail page shows each of them
+        once, under Tool calls, so that its messages leave their results out and only name the call."""
+        return {tool.tool_call_id or tool.name for tool in self.tools}
+
+    @property
     def superseded(self) -> bool:
         """Agno regenerated this run (RunStatus.regenerated): its history skips it, the regeneration replaces it."""
         return self.status.upper() == "REGENERATED"

@@ -27,6 +27,7 @@ from sessions_ui.schema import has_inline_runs, has_runs_table
 from sessions_ui.sources import current_source
 
 PREVIEW_RUNS = 5
+MEMBER_RUNS = 50  # at most, of the previewed team runs together
 
 
 def inline_runs(session_id: str) -> str | None:
@@ -171,27 +172,10 @@ def _run_rows_stats_sql(vendor: str, session_ids: list[str], unnamed: set[str]) 
 
 
 def preview_runs(session_id: str) -> list[agno.Run]:
-    """The first top-level runs of a session, decoded, without loading the others (for the list's expansion)."""
-    inline = []
-    connection = current_source().connection
-    vendor = connection.vendor
-    if has_inline_runs():
-        table = current_source().quoted_sessions
-        if vendor == "postgresql":
-            sql = (
-                f"SELECT item::text FROM {table} AS session CROSS JOIN LATERAL"
-                f" {inline_run_elements(vendor, 'session.runs')} WHERE session.session_id = %s"
-                f" AND {inline_top_level_run(vendor)} ORDER BY position LIMIT %s"
-            )
-        else:
-            sql = (
-                f"WITH page AS MATERIALIZED (SELECT {sqlite_json_document('runs')} AS document FROM {table}"
-                f" WHERE session_id = %s) SELECT item.value FROM page, {inline_run_elements(vendor, 'page.document')}"
-                f" WHERE {inline_top_level_run(vendor)} ORDER BY item.key LIMIT %s"
-            )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [session_id, PREVIEW_RUNS])
-            inline = [agno.decode_json(text) for (text,) in cursor.fetchall()]
+    """The first top-level runs of a session, decoded, without loading the others (for the list's expansion);
+    a team run's member runs nested in it, so that the preview can show their tool calls and errors."""
+    vendor = current_source().connection.vendor
+    inline = _preview_items(session_id, inline_top_level_run(vendor), [], PREVIEW_RUNS)
     rows = []
     if has_runs_table():
         rows = list(
@@ -200,7 +184,50 @@ def preview_runs(session_id: str) -> list[agno.Run]:
             .order_by("run_index", "created_at", "run_id")[:PREVIEW_RUNS]
         )
     runs = agno.decode_runs(inline, rows)
+    if isinstance(runs, agno.Malformed):
+        return []
+    runs = runs[:PREVIEW_RUNS]
+    teams = [run.run_id for run in runs if run.kind == "team" and run.run_id]
+    if not teams:
+        return runs
+    if vendor == "postgresql":
+        members = "jsonb_typeof(item) = 'object' AND item ->> 'parent_run_id' = ANY(%s)"
+        inline += _preview_items(session_id, members, [teams], MEMBER_RUNS)
+    else:
+        members = f"item.type = 'object' AND json_extract(item.value, '$.parent_run_id') IN ({_placeholders(teams)})"
+        inline += _preview_items(session_id, members, teams, MEMBER_RUNS)
+    if has_runs_table():
+        rows += list(
+            current_source()
+            .Run.objects.filter(session_id=session_id, parent_run_id__in=teams)
+            .order_by("run_index", "created_at", "run_id")[:MEMBER_RUNS]
+        )
+    runs = agno.decode_runs(inline, rows)
     return [] if isinstance(runs, agno.Malformed) else runs[:PREVIEW_RUNS]
+
+
+def _preview_items(session_id: str, condition: str, params: list, limit: int) -> list:
+    """The first `limit` inline runs (2.x layout) of a session that meet an SQL `condition` on `item`."""
+    if not has_inline_runs():
+        return []
+    connection = current_source().connection
+    vendor = connection.vendor
+    table = current_source().quoted_sessions
+    if vendor == "postgresql":
+        sql = (
+            f"SELECT item::text FROM {table} AS session CROSS JOIN LATERAL"
+            f" {inline_run_elements(vendor, 'session.runs')} WHERE session.session_id = %s"
+            f" AND {condition} ORDER BY position LIMIT %s"
+        )
+    else:
+        sql = (
+            f"WITH page AS MATERIALIZED (SELECT {sqlite_json_document('runs')} AS document FROM {table}"
+            f" WHERE session_id = %s) SELECT item.value FROM page, {inline_run_elements(vendor, 'page.document')}"
+            f" WHERE {condition} ORDER BY item.key LIMIT %s"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [session_id, *params, limit])
+        return [agno.decode_json(text) for (text,) in cursor.fetchall()]
 
 
 def session_export(session_id: str) -> dict | None:

@@ -75,6 +75,12 @@ def pretty_json(value: Any) -> str:
 
 
 @register.filter
+def compact_json(value: Any) -> str:
+    """A JSON value on one line, as the audit log shows a value before and after an edit."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+@register.filter
 def readable(value: Any) -> list[tuple[str, str, bool]]:
     """A JSON object as (key, text, is_block) rows: scalars as text, nested values as indented JSON."""
     if not isinstance(value, dict):
@@ -95,6 +101,17 @@ def history_split(messages: list[agno.Message]) -> tuple[list[agno.Message], lis
     """(messages replayed from earlier runs, this run's own messages): history is shown folded."""
     history = [message for message in messages if message.from_history]
     return history, [message for message in messages if not message.from_history]
+
+
+@register.filter
+def listed_call(item: agno.Message | agno.ToolCall, listed: Any) -> bool:
+    """Whether a tool message's result, or an assistant's call, is one of the run's tool calls (its
+    `listed_tool_calls`), which the page shows under Tool calls: each call appears once."""
+    if isinstance(item, agno.Message):
+        key = item.tool_call_id or item.tool_name
+    else:
+        key = item.tool_call_id or item.name
+    return isinstance(listed, set) and key in listed
 
 
 @register.filter

@@ -1,4 +1,4 @@
-"""How the sessions list shows its rows, and short relative times for dense table cells.
+"""How the sessions list shows its rows.
 
 A page of the list is 50 rows of a dozen cells, each with links, numbers and times. Rendered by
 Django's template engine (an include per row, {% url %}, humanize and date filters per cell) they
@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
 from functools import cache
 from urllib.parse import quote
 
@@ -24,7 +23,6 @@ from django.utils import timezone
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
-from django.utils.timesince import timesince
 from markupsafe import Markup
 
 from sessions_ui.converters import id_to_path
@@ -32,6 +30,7 @@ from sessions_ui.listing import SessionList
 from sessions_ui.queries import ListRow, RunStats
 from sessions_ui.queries.measures import human_size
 from sessions_ui.sources import reverse
+from sessions_ui.templatetags.dates import when_html
 from sessions_ui.templatetags.session_detail import milliseconds
 
 register = template.Library()
@@ -50,35 +49,6 @@ HEADINGS = {
 SIZE_TITLE = "bytes stored for the session and its runs (as the database reports its stored size)"
 
 
-@register.filter
-def ago(value: datetime | None, now: datetime | None = None) -> str:
-    """ "3 hours ago": the largest unit only (naturaltime says "2 weeks, 3 days ago", too wide for a cell)."""
-    if not isinstance(value, datetime):
-        return ""
-    now = now or timezone.now()
-    if value > now:
-        return f"in {_since(now, value)}"
-    if (now - value).total_seconds() < 60:
-        return "just now"
-    return f"{_since(value, now)} ago"
-
-
-UNITS = ((7 * 24 * 3600, "week"), (24 * 3600, "day"), (3600, "hour"), (60, "minute"))
-
-
-def _since(earlier: datetime, later: datetime) -> str:
-    """timesince(earlier, later, depth=1), without its calendar arithmetic (and lazy text) under four weeks."""
-    delta = later - earlier
-    if delta.days >= 28:
-        return timesince(earlier, later, depth=1)
-    seconds = delta.days * 24 * 3600 + delta.seconds
-    for unit, name in UNITS:
-        if seconds >= unit:
-            count = seconds // unit
-            return f"{count}\xa0{name}{'' if count == 1 else 's'}"
-    return "0\xa0minutes"
-
-
 @dataclass(slots=True)
 class FilterLink:
     """A cell value that links to the list filtered by it (`hx_get` only on the list page itself)."""
@@ -88,13 +58,6 @@ class FilterLink:
     hx_get: str | None
     name: str = ""  # an owner's display name
     page_url: str = ""  # a user's page
-
-
-@dataclass(slots=True)
-class Time:
-    iso: str
-    exact: str
-    ago: str
 
 
 @dataclass(slots=True)
@@ -121,8 +84,8 @@ class RowValues:
     size_title: str
     summary: str | None  # the summary's text (may be empty: topics only), None without a summary
     malformed_summary: str
-    created: Time
-    updated: Time | None
+    created: Markup  # dates.when_html
+    updated: Markup | None
     traced: str | None = None  # the sum of its traces' durations, None without traces
 
 
@@ -198,8 +161,8 @@ def session_table(cl: SessionList, rows: list[ListRow], *, can_delete: bool, cou
                 size_title="" if row.size is None else f"{row.size:,} {SIZE_TITLE}",
                 summary=_truncate(session.summary.text, 300) if session.summary and not malformed_summary else None,
                 malformed_summary=malformed_summary.reason if malformed_summary else "",
-                created=_time(session.created_at, zone, now),
-                updated=_time(session.updated_at, zone, now) if session.updated_at else None,
+                created=Markup(when_html(session.created_at, zone=zone, now=now)),
+                updated=Markup(when_html(session.updated_at, zone=zone, now=now)) if session.updated_at else None,
                 traced=milliseconds(traced[session.session_id]) if session.session_id in (traced or ()) else None,
             )
         )
@@ -262,15 +225,6 @@ def _session_url(name: str) -> Callable[[str], str]:
     """`reverse(name, args=[session_id])` for a page of ids: reversed once, each id quoted as reverse() does."""
     head, _, tail = reverse(name, args=["\x01"]).partition("%01")
     return lambda session_id: f"{head}{quote(id_to_path(session_id), safe=RFC3986_SUBDELIMS + '/~:@')}{tail}"
-
-
-def _time(value: datetime | None, zone: tzinfo, now: datetime) -> Time:
-    """A <time>'s datetime, title and text, as `|date:'c'`, `|date:'Y-m-d H:i:s T'` and `|ago` show them."""
-    if value is None:
-        return Time("", "", "")
-    local = value.astimezone(zone)
-    exact = f"{local.year:04d}-{local:%m-%d %H:%M:%S} {local.tzname() or ''}".rstrip()
-    return Time(local.isoformat(), exact, ago(local, now))
 
 
 def _truncate(text: str, length: int) -> str:
