@@ -246,6 +246,11 @@
       }
       listbox.hidden = !listbox.childElementCount;
       input.setAttribute("aria-expanded", String(!listbox.hidden));
+      // Near the window's right edge, the list opens leftwards from the field's right end.
+      listbox.classList.remove("combo-end");
+      if (!listbox.hidden && listbox.getBoundingClientRect().right > document.documentElement.clientWidth) {
+        listbox.classList.add("combo-end");
+      }
       input.removeAttribute("aria-activedescendant");
     }
 
