@@ -25,6 +25,7 @@ DAY = 86_400
 @pytest.fixture
 def sessions(transactional_db):
     """Made before the login, whose list page counts (and caches) the filter choices."""
+
     def make(session_id: str, name: str, created: int, updated: int, **fields) -> None:
         create_session(
             session_id=session_id,
