@@ -145,6 +145,10 @@ class SessionFilter(django_filters.FilterSet):
 
     @property
     def searching(self) -> bool:
-        """A search (`q`) is among the valid filters: it tests every row it reads (see queries.order_by_sort)."""
+        """A search (`q`) is among the valid filters: it tests every row it reads (see queries.order_by_sort).
+        So is an `updated_within` that reads the whole table: ordered by an expression, the rows are found by
+        the updated_at index and then sorted, where a walk of created_at's index would test every row for
+        a rare match (seconds at 300,000 rows on SQLite)."""
         self.is_valid()
-        return bool(self.form.cleaned_data.get("q"))
+        cleaned = self.form.cleaned_data
+        return bool(cleaned.get("q")) or bool(cleaned.get("updated_within") and self.updated_window is None)
