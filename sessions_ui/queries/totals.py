@@ -46,7 +46,7 @@ class Choice:
 
 @dataclass(frozen=True)
 class Resolved:
-    """What a typed filter value means: the ids it selects, the chosen choices, and whether anything matched."""
+    """What a typed filter value means: the ids it selects, and the choices it matched (none: no known id or name)."""
 
     ids: list[str]
     matched: list[Choice] = field(default_factory=list)
@@ -58,7 +58,7 @@ class Resolved:
             return ", ".join(self.ids)
         ids = ", ".join(choice.value for choice in self.matched)
         names = {choice.name.casefold() for choice in self.matched}
-        if len(names) == 1 and "" not in names:
+        if len(names) == 1 and "" not in names and self.matched[0].name != ids:
             return f"{self.matched[0].name} ({ids})"
         return ids
 
