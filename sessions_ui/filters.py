@@ -6,6 +6,7 @@ what was ignored. The order is the list's too (`queries.order_by_sort`): this on
 
 from __future__ import annotations
 
+import time
 from functools import cached_property
 
 import django_filters
@@ -17,8 +18,9 @@ from sessions_ui import queries
 from sessions_ui.agno import SESSION_TYPES
 from sessions_ui.models import AgnoSession
 from sessions_ui.queries.measures import parse_size, with_measure
+from sessions_ui.queries.pages import SORT_INDEXES, newest_bound
 from sessions_ui.queries.sql_json import SummaryPresent, component_model
-from sessions_ui.schema import has_inline_runs, has_runs_table
+from sessions_ui.schema import has_index, has_inline_runs, has_runs_table
 from sessions_ui.sources import current_source
 
 # Agno's RunStatus values, which it stores upper case (`ERROR`); the URL says them in lower case.
@@ -27,6 +29,14 @@ RUN_STATUSES = ("completed", "error", "paused", "cancelled", "running", "pending
 # every message and tool result, and no index helps a substring of it.
 TEXT_WINDOW = 1_000
 TEXT_MAX = 200
+# The presets of `created_within` and `updated_within`: their label and length in seconds.
+DAY = 86_400
+WITHIN = {
+    "24h": ("last 24 hours", DAY),
+    "3d": ("last 3 days", 3 * DAY),
+    "7d": ("last 7 days", 7 * DAY),
+    "30d": ("last 30 days", 30 * DAY),
+}
 # A runs or size range over Agno 3.x's runs table is a subquery per session: among this many newest.
 RANGE_WINDOW = 10_000
 # The range filters' parameters: (measure, bound) by name; see sessions_ui/queries/measures.py.
@@ -63,12 +73,14 @@ class SizeFilter(django_filters.Filter):
 
 class SessionFilter(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(choices=[(t, t) for t in SESSION_TYPES], method="of_type")
-    agent_id = django_filters.CharFilter()
-    team_id = django_filters.CharFilter()
-    workflow_id = django_filters.CharFilter()
-    user_id = django_filters.CharFilter()
+    agent_id = django_filters.CharFilter(method="by_id_or_name")
+    team_id = django_filters.CharFilter(method="by_id_or_name")
+    workflow_id = django_filters.CharFilter(method="by_id_or_name")
+    user_id = django_filters.CharFilter(method="by_id_or_name")
     q = django_filters.CharFilter(method="search")
     created = django_filters.DateFromToRangeFilter(method="created_between")
+    created_within = django_filters.ChoiceFilter(choices=[(key, key) for key in WITHIN], method="within")
+    updated_within = django_filters.ChoiceFilter(choices=[(key, key) for key in WITHIN], method="within")
     status = django_filters.ChoiceFilter(choices=[(s, s) for s in RUN_STATUSES], method="with_run_status")
     model = django_filters.CharFilter(method="with_model")
     text = django_filters.CharFilter(method="in_conversations", max_length=TEXT_MAX)
@@ -90,6 +102,28 @@ class SessionFilter(django_filters.FilterSet):
 
     def of_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.alias(unindexed_type=queries.Unindexed("session_type")).filter(unindexed_type=value)
+
+    def by_id_or_name(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """The sessions of the ids `value` means (queries.resolve_choice): an id, or a name or id in any case."""
+        return queryset.filter(**{f"{name}__in": queries.resolve_choice(name, value).ids})
+
+    def within(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Created (or updated) in the last day, days... as Agno's epoch seconds. No index of Agno's serves
+        updated_at: without the opt-in one, only the NEWEST_WINDOW newest sessions are looked at (see
+        updated_window), as a sort by updated_at does."""
+        column = name.removesuffix("_within") + "_at"
+        queryset = queryset.filter(**{f"{column}__gte": int(time.time()) - WITHIN[value][1]})
+        if column == "updated_at" and self.updated_window is not None:
+            queryset = queryset.filter(created_at__gte=self.updated_window)
+        return queryset
+
+    @cached_property
+    def updated_window(self) -> int | None:
+        """created_at of the NEWEST_WINDOW-th newest session when no index serves updated_at (None: one does,
+        or there are fewer sessions). An `updated_at >= ?` test of every row would read the whole table."""
+        if any(has_index(suffix) for suffix in SORT_INDEXES.values()):
+            return None
+        return newest_bound()
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         """Session id or name contains `value` (LIKE wildcards in it are escaped by Django)."""
@@ -197,6 +231,10 @@ class SessionFilter(django_filters.FilterSet):
 
     @property
     def searching(self) -> bool:
-        """A search (`q`) is among the valid filters: it tests every row it reads (see queries.order_by_sort)."""
+        """A search (`q`) is among the valid filters: it tests every row it reads (see queries.order_by_sort).
+        So is an `updated_within` that reads the whole table: ordered by an expression, the rows are found by
+        the updated_at index and then sorted, where a walk of created_at's index would test every row for
+        a rare match (seconds at 300,000 rows on SQLite)."""
         self.is_valid()
-        return bool(self.form.cleaned_data.get("q"))
+        cleaned = self.form.cleaned_data
+        return bool(cleaned.get("q")) or bool(cleaned.get("updated_within") and self.updated_window is None)

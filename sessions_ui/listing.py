@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 from sessions_ui import queries
-from sessions_ui.filters import RANGES, RUN_STATUSES, TEXT_MAX, TEXT_WINDOW, SessionFilter
+from sessions_ui.filters import RANGES, RUN_STATUSES, TEXT_MAX, TEXT_WINDOW, WITHIN, SessionFilter
 from sessions_ui.schema import TracesUnreachable, has_inline_runs, has_runs_table, has_trace_tables
 from sessions_ui.sources import current_source, reverse
 
@@ -49,6 +49,8 @@ FILTER_LABELS = {
     "q": "search",
     "created_after": "created from",
     "created_before": "created until",
+    "created_within": "created within",
+    "updated_within": "updated within",
     "status": "run status",
     "model": "model",
     "text": "in conversations",
@@ -64,6 +66,7 @@ CHIP_VALUES = {"has_summary": {"1": "with", "0": "without"}}
 # What a list URL carries besides its place (PAGING): a delete returns to the same list (at the same
 # place: SessionList.return_parameters), and a bulk delete's confirmation sends the same selection again.
 LIST_PARAMETERS = (*FILTER_LABELS, "sort", "live")
+WITHIN_PARAMETERS = ("created_within", "updated_within")
 PAGE = "page"
 # Next and Previous carry the place they continue from (sessions_ui/queries/positions.py).
 AFTER, BEFORE = "after", "before"
@@ -321,6 +324,13 @@ class SessionList:
                 f"Sorted by last update among the {queries.pages.NEWEST_WINDOW:,} newest sessions only: no index"
                 " serves this order on the whole table (manage.py agno_indexes --apply adds one)."
             )
+        if self.filterset.form.cleaned_data.get("updated_within") and self.filterset.updated_window is not None:
+            notices.append(
+                f"“Updated within” looks at the {queries.pages.NEWEST_WINDOW:,} newest sessions only: no index"
+                " serves updated_at on the whole table (manage.py agno_indexes --apply adds one)."
+            )
+        if not self.page.rows:
+            notices += self._unknown_values()
         if self.page.past_end:
             notices.append(
                 f"There is no page {self.page_number}: showing the last page."
@@ -328,6 +338,28 @@ class SessionList:
                 else f"There is no page {self.page_number} (these filters match fewer sessions)."
             )
         return notices
+
+    def _unknown_values(self) -> list[str]:
+        """The agent, team, workflow or user filters whose value is neither a known id nor a name."""
+        unknown = []
+        for column in queries.totals.CHOICE_COLUMNS:
+            value = self.data.get(column)
+            if value and column not in self.fixed and not queries.resolve_choice(column, value).matched:
+                what = FILTER_LABELS[column]
+                frequent = f"the ids of the {queries.totals.CHOICES_LIMIT} most frequent {what}s"
+                matched = f"names, and {frequent}, are" if column in queries.totals.NAMED_BY else f"{frequent} are"
+                unknown.append(
+                    f"No {what} has the id{' or name' if column in queries.totals.NAMED_BY else ''}"
+                    f" {repr_value(value)} ({matched} matched in any case; other ids only exactly)."
+                )
+        return unknown
+
+    def _chip_value(self, param: str, value: str) -> str:
+        if param in WITHIN_PARAMETERS:
+            return WITHIN[value][0]
+        if param in queries.totals.CHOICE_COLUMNS:
+            return queries.resolve_choice(param, value).label
+        return CHIP_VALUES.get(param, {}).get(value, value)
 
     @property
     def chips(self) -> list[Chip]:
@@ -337,11 +369,10 @@ class SessionList:
         chips = []
         for param, label in FILTER_LABELS.items():
             value = self.data.get(param, "")
-            field = "created" if param.startswith("created_") else param
+            field = "created" if param in ("created_after", "created_before") else param
             if param in self.fixed or not value or field not in cleaned:
                 continue
-            shown = CHIP_VALUES.get(param, {}).get(value, value)
-            chips.append(Chip(param, label, shown, self.query_string(remove=(param, *PAGING))))
+            chips.append(Chip(param, label, self._chip_value(param, value), self.query_string(remove=(param, *PAGING))))
         return chips
 
     # --- Links.
@@ -470,6 +501,11 @@ class SessionList:
                 messages.append(
                     f"{repr_value(data.get(field))} is not 1 or 0 (with or without a summary): the summary filter"
                     " is ignored."
+                )
+            elif field in WITHIN_PARAMETERS:
+                messages.append(
+                    f"{repr_value(data.get(field))} is not a range ({', '.join(WITHIN)}): the"
+                    f" {FILTER_LABELS[field]} filter is ignored."
                 )
             elif field == "type":
                 messages.append(

@@ -24,9 +24,9 @@ from django_htmx.http import reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
 from sessions_ui import agno, changes, list_export, queries, read_only
-from sessions_ui.filters import RUN_STATUSES
+from sessions_ui.filters import RUN_STATUSES, WITHIN
 from sessions_ui.forms import BulkDeleteForm, SessionEditForm, SessionGone, StaleEdit, edit_queryset, fingerprint
-from sessions_ui.listing import DEFAULT_SORT, PAGING, SessionList, repr_value
+from sessions_ui.listing import DEFAULT_SORT, FILTER_LABELS, PAGING, SessionList, repr_value
 from sessions_ui.overview import Overview
 from sessions_ui.queries import overview as overview_figures
 from sessions_ui.schema import TracesUnreachable
@@ -148,6 +148,9 @@ def _run_counts(cl: SessionList) -> HttpResponse:
     return HttpResponse(run_counts(stats, {row.session.session_id for row in pending if not row.named}))
 
 
+WITHIN_SELECTS = {"created_within": "Created", "updated_within": "Updated"}
+
+
 @dashboard_view()
 @vary_on_headers(*WHICH_FRAGMENT)
 def session_list(request: HtmxHttpRequest) -> HttpResponse:
@@ -162,6 +165,11 @@ def session_list(request: HtmxHttpRequest) -> HttpResponse:
         "choices": queries.cached_filter_choices(),
         "types": agno.SESSION_TYPES,
         "run_statuses": RUN_STATUSES,
+        "id_filters": [
+            (name, FILTER_LABELS[name].capitalize(), cl.data.get(name, "")) for name in queries.totals.CHOICE_COLUMNS
+        ],
+        "within_filters": [(name, label, cl.data.get(name, "")) for name, label in WITHIN_SELECTS.items()],
+        "within": [(key, label) for key, (label, _seconds) in WITHIN.items()],
         # The default order is the empty value, so it stays out of the URL.
         "sort_options": [
             ("" if key == DEFAULT_SORT else key, label, key == cl.sort) for key, label in cl.sort_choices.items()

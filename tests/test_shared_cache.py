@@ -114,7 +114,8 @@ def test_the_database_cache_holds_the_layout_and_the_filter_choices(admin_client
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT cache_key FROM {CACHE_TABLE}")
             keys = {row[0] for row in cursor.fetchall()}
-        assert {f":1:{schema._layout_key(current_source())}", f":1:sessions_ui:choices:{current_source().key}"} <= keys
+        choices_key = f":1:sessions_ui:choices:2:{current_source().key}"
+        assert {f":1:{schema._layout_key(current_source())}", choices_key} <= keys
         db_cache.clear()
     forget_layout()
 

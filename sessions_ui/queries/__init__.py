@@ -43,7 +43,15 @@ from sessions_ui.queries.runs import (
 )
 from sessions_ui.queries.sql_json import JSONNumber, JSONText
 from sessions_ui.queries.timeline import StoredRun, run_timeline
-from sessions_ui.queries.totals import UserTotals, cached_filter_choices, filter_choices, user_totals
+from sessions_ui.queries.totals import (
+    Choice,
+    Resolved,
+    UserTotals,
+    cached_filter_choices,
+    filter_choices,
+    resolve_choice,
+    user_totals,
+)
 from sessions_ui.queries.traces import (
     RunTrace,
     SpanDetail,
@@ -58,10 +66,10 @@ from sessions_ui.queries.traces import (
 )
 
 __all__ = [
-    "JSONNumber", "JSONText", "ListPage", "ListRow", "Position", "RunStats", "RunTrace", "SpanDetail", "StoredRun", "Unindexed",
+    "Choice", "JSONNumber", "JSONText", "ListPage", "ListRow", "Position", "RunStats", "RunTrace", "SpanDetail", "StoredRun", "Unindexed",
     "UserTotals", "cached_filter_choices", "compaction", "count_inline_runs", "counted_page", "filter_choices",
     "inline_runs", "list_page", "list_total", "order_by_sort", "page_runs", "preview_runs", "record_counts",
-    "records_by_session", "run_rows", "run_timeline", "run_total", "run_trace", "searched_texts",
+    "records_by_session", "Resolved", "resolve_choice", "run_rows", "run_timeline", "run_total", "run_trace", "searched_texts",
     "session_compactions", "session_export", "sort_window", "session_transcripts", "span_detail", "tool_result", "traced_runs",
     "TraceCount", "trace_counts", "traced_time", "traces_cursor", "traced_time_sql", "transcript_entries", "user_totals",
 ]  # fmt: skip

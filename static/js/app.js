@@ -190,6 +190,148 @@
     }
   });
 
+  // Filter comboboxes (input[data-combobox]): the choices of the input's datalist (names, ids, session
+  // counts), filtered by what is typed, in a listbox of our own (a native datalist cannot show a name
+  // and send an id, nor be tested). Without JavaScript the datalist itself suggests. Choosing an option
+  // puts its id in the input; free text is sent as typed (the server matches names and ids).
+  const COMBO_MAX = 60;
+  let comboCount = 0;
+
+  function comboSetup(input) {
+    if (input.dataset.comboReady) return;
+    input.dataset.comboReady = "1";
+    const listId = input.getAttribute("list");
+    input.removeAttribute("list");
+    const listbox = document.createElement("ul");
+    listbox.id = `combo-list-${++comboCount}`;
+    listbox.className = "combo-list";
+    listbox.setAttribute("role", "listbox");
+    listbox.setAttribute("aria-label", input.getAttribute("aria-label") || input.name);
+    listbox.hidden = true;
+    input.after(listbox);
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", listbox.id);
+    const options = () => Array.from(listbox.querySelectorAll("[role=option]"));
+    const active = () => listbox.querySelector("[aria-selected=true]");
+
+    function close() {
+      listbox.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+    }
+
+    function open() {
+      const datalist = document.getElementById(listId);
+      const typed = input.value.trim().toLowerCase();
+      listbox.replaceChildren();
+      const choices = datalist ? Array.from(datalist.options) : [];
+      for (const choice of choices) {
+        const label = choice.dataset.label || choice.value;
+        if (typed && !label.toLowerCase().includes(typed)) continue;
+        if (listbox.childElementCount >= COMBO_MAX) break;
+        const item = document.createElement("li");
+        item.id = `${listbox.id}-${listbox.childElementCount}`;
+        item.setAttribute("role", "option");
+        item.setAttribute("aria-selected", "false");
+        item.dataset.value = choice.value;
+        const text = document.createElement("span");
+        text.textContent = label;
+        const count = document.createElement("span");
+        count.className = "muted";
+        count.textContent = choice.label.split(" · ").pop();
+        item.append(text, count);
+        listbox.append(item);
+      }
+      listbox.hidden = !listbox.childElementCount;
+      input.setAttribute("aria-expanded", String(!listbox.hidden));
+      // Near the window's right edge, the list opens leftwards from the field's right end.
+      listbox.classList.remove("combo-end");
+      if (!listbox.hidden && listbox.getBoundingClientRect().right > document.documentElement.clientWidth) {
+        listbox.classList.add("combo-end");
+      }
+      input.removeAttribute("aria-activedescendant");
+    }
+
+    function highlight(item) {
+      const current = active();
+      if (current) current.setAttribute("aria-selected", "false");
+      if (!item) return input.removeAttribute("aria-activedescendant");
+      item.setAttribute("aria-selected", "true");
+      input.setAttribute("aria-activedescendant", item.id);
+      item.scrollIntoView({ block: "nearest" });
+    }
+
+    function choose(item) {
+      input.value = item.dataset.value;
+      close();
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+
+    input.addEventListener("input", open);
+    input.addEventListener("focus", open);
+    input.addEventListener("blur", close);
+    // mousedown, not click: a click would first blur the input, which closes the list.
+    listbox.addEventListener("mousedown", (event) => {
+      const item = event.target.closest("[role=option]");
+      if (!item) return;
+      event.preventDefault();
+      choose(item);
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        if (listbox.hidden) open();
+        const items = options();
+        if (!items.length) return;
+        const index = items.indexOf(active());
+        const step = event.key === "ArrowDown" ? 1 : -1;
+        highlight(items[index === -1 ? (step > 0 ? 0 : items.length - 1) : (index + step + items.length) % items.length]);
+      } else if (event.key === "Enter" && !listbox.hidden && active()) {
+        event.preventDefault();
+        choose(active());
+      } else if (event.key === "Escape" && !listbox.hidden) {
+        event.stopPropagation(); // the first Escape closes the list; the next one leaves the field
+        close();
+      }
+    });
+  }
+
+  function comboSetupAll(root) {
+    for (const input of root.querySelectorAll("input[data-combobox][list]")) comboSetup(input);
+  }
+  comboSetupAll(document);
+
+  // A date typed in part (a day without a year, or a year still being typed) is no date: say so rather
+  // than send nothing, and keep the list as it is until the date is whole.
+  function dateProblem(field) {
+    if (field.validity.badInput) return `${field.getAttribute("aria-label")}: the date is incomplete; type the day, month and year, or pick one.`;
+    if (field.value && Number(field.value.slice(0, 4)) < 1970) return `${field.getAttribute("aria-label")}: the year is incomplete.`;
+    return "";
+  }
+
+  function checkDates(form) {
+    const message = form.querySelector("#filters-message");
+    if (!message) return false;
+    const problems = Array.from(form.querySelectorAll("input[type=date]")).map(dateProblem).filter(Boolean);
+    message.textContent = problems.join(" ");
+    message.hidden = !problems.length;
+    return problems.length > 0;
+  }
+
+  for (const name of ["change", "focusout", "input"]) {
+    document.addEventListener(
+      name,
+      (event) => {
+        const field = event.target;
+        if (!(field instanceof HTMLInputElement) || field.type !== "date" || !field.form || field.form.id !== "filters") return;
+        if (checkDates(field.form) && name === "change" && dateProblem(field)) event.stopPropagation();
+      },
+      true,
+    );
+  }
+
   // Empty fields stay out of the request, so the pushed URL holds only the active filters.
   document.addEventListener("htmx:configRequest", (event) => {
     if (event.detail.elt.id !== "filters") return;

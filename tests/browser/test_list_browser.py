@@ -16,7 +16,7 @@ NOW = int(time.time())
 
 
 @pytest.fixture
-def sessions():
+def sessions(transactional_db):
     create_session(
         session_id="agent-1",
         user_id="ada@example.com",
@@ -59,7 +59,8 @@ def same_document(page) -> bool:
     return page.evaluate("window.__sameDocument === true")
 
 
-def test_filter_change_swaps_results_and_pushes_the_url(admin_page, live_server, sessions):
+def test_filter_change_swaps_results_and_pushes_the_url(sessions, admin_page, live_server):
+    """`sessions` before the login: its list page counts (and caches) the filter choices."""
     page = admin_page
     page.goto(f"{live_server.url}/sessions/")
     expect(page.locator("#results .session-link")).to_have_count(3)
@@ -70,8 +71,7 @@ def test_filter_change_swaps_results_and_pushes_the_url(admin_page, live_server,
     assert query(page) == {"type": ["team"]}  # empty fields stay out of the URL
     assert same_document(page)
 
-    page.focus("input[name=user_id]")  # the choices, with counts, load on first use
-    expect(page.locator("#choices-user_id option")).to_have_count(2)
+    expect(page.locator("#choices-user_id option")).to_have_count(2)  # the choices, with counts, load with the page
     assert page.locator("#choices-user_id option").first.get_attribute("label") == "2 sessions"
 
     page.fill("#filter-q", "batt")

@@ -1,7 +1,7 @@
 """Print (or, with --apply, create) the indexes that make the list's filters and sorts fast on Agno's session table.
 
 Agno indexes only session_type and created_at, so filtering by user, agent, team or workflow (and a
-user's totals), sorting by updated_at, and searching, read the table. The dashboard works without these indexes; they are opt-in because the
+user's totals), sorting or filtering by updated_at (`updated_within`), and searching, read the table. The dashboard works without these indexes; they are opt-in because the
 table is Agno's. The command only ever adds: `IF NOT EXISTS`, `CONCURRENTLY` on PostgreSQL (Agno
 keeps writing meanwhile), then ANALYZE (statistics only); it never drops anything, not even an index
 a failed build left invalid.
@@ -106,7 +106,8 @@ class Command(BaseCommand):
     def _sort_index(self, connection, sort: str) -> Index:
         """`ORDER BY updated_at DESC NULLS LAST, session_id` (or ascending, NULLS LAST too): a page of "Recently
         updated" read in order, and stopped after it. One index per direction: neither order is the other
-        read backwards (the missing updated_at go last in both). Without it the list sorts the newest window."""
+        read backwards (the missing updated_at go last in both); either serves `updated_within` as a range. Without
+        them the list sorts, and filters by updated_within, only the newest window."""
         name = index_name(current_source().session_table, SORT_INDEXES[sort])
         quote = connection.ops.quote_name
         updated = quote("updated_at")
