@@ -116,6 +116,8 @@ class RowValues:
     malformed_summary: str
     created: Time
     updated: Time | None
+    snippet: Markup | None = None  # where the search in conversations matched, escaped, the words in <mark>
+    matched_in: str = ""  # "a run" or "the summary"
 
 
 @register.simple_tag
@@ -158,6 +160,7 @@ def session_table(cl: SessionList, rows: list[ListRow], *, can_delete: bool, cou
         return cells.user_cell(link("user_id", user_id))
 
     zone, now = timezone.get_current_timezone(), timezone.now()
+    matches = cl.text_matches([row.session.session_id for row in rows])
     values = []
     for row in rows:
         session, malformed_data, malformed_summary = row.session, row.malformed_data, row.malformed_summary
@@ -191,6 +194,13 @@ def session_table(cl: SessionList, rows: list[ListRow], *, can_delete: bool, cou
                 updated=_time(session.updated_at, zone, now) if session.updated_at else None,
             )
         )
+        match = matches.get(session.session_id)
+        if match is not None:
+            value = values[-1]
+            value.snippet, value.matched_in = match.snippet, "a run" if match.run_id else "the summary"
+            if match.run_id:  # opening the session goes to the matching run
+                run = quote(match.run_id, safe="")
+                value.detail_url += f"?run={run}#run-{run}"
     table = _template("sessions_ui/list_table.html").render(
         rows=values, can_delete=can_delete, sort_links=cl.sort_links, headings=HEADINGS, counts_url=counts_url
     )
