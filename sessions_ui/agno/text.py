@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from sessions_ui.agno.runs import decode_run
 from sessions_ui.agno.sessions import Summary, decode_summary
 
-WORD = re.compile(r"\w+")
+WORD = re.compile(r"[^\W_]+")  # letters and digits: "_" separates words, as in both full-text parsers
 # A search is at most this many words; the text of one run indexed at most this many characters
 # (PostgreSQL's tsvector holds at most 1 MB, and a snippet needs only where the words are).
 MAX_WORDS = 16

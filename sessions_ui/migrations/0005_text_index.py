@@ -3,9 +3,11 @@
 from django.db import migrations, models
 
 FTS = "sessions_ui_textentry_fts"
+# Words are runs of letters and digits, as SQLite's unicode61 tokenizer and agno.text see them (PostgreSQL's
+# parser alone would keep "user@example.com" or "a.b" as one word); queries.text splits the query alike.
 POSTGRES = (
     "ALTER TABLE sessions_ui_textentry ADD COLUMN document tsvector"
-    " GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED",
+    " GENERATED ALWAYS AS (to_tsvector('simple', regexp_replace(text, '[^[:alnum:]]+', ' ', 'g'))) STORED",
     "CREATE INDEX sessions_ui_textentry_document ON sessions_ui_textentry USING gin (document)",
 )
 # FTS5 over the table's `text` (external content), kept in step by triggers on the dashboard's own table.

@@ -167,7 +167,7 @@ def index_state() -> TextIndexState | None:
 def _match_sql(vendor: str) -> str:
     """The condition on TextEntry (aliased `e`) that its text holds the words (one parameter)."""
     if vendor == "postgresql":
-        return "e.document @@ plainto_tsquery('simple', %s)"
+        return "e.document @@ plainto_tsquery('simple', regexp_replace(%s, '[^[:alnum:]]+', ' ', 'g'))"
     return f"e.id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"
 
 
