@@ -288,8 +288,9 @@ class TextIndexState(models.Model):
     source = models.CharField(max_length=255, unique=True)
     built_at = models.DateTimeField()
     refreshed_at = models.DateTimeField()
-    sessions_until = models.BigIntegerField(default=0)  # the newest session updated_at/created_at indexed
-    runs_until = models.BigIntegerField(default=0)  # the newest runs-table updated_at/created_at indexed
+    created_until = models.BigIntegerField(default=0)  # the newest session created_at indexed
+    sessions_until = models.BigIntegerField(default=0)  # the newest session updated_at indexed
+    runs_until = models.BigIntegerField(default=0)  # the newest runs-table created_at indexed
 
     def __str__(self) -> str:
         return f"{self.source} at {self.refreshed_at}"

@@ -195,3 +195,26 @@ def test_the_overview_takes_the_new_filters_too(viewer_client, conversations):
     assert response.status_code == 200
     fragment = viewer_client.get("/overview/", {"text": "quokka", "status": "error"}, HTTP_HX_REQUEST="true")
     assert fragment.status_code == 200
+
+
+@pytest.mark.parametrize("with_index", [True], ids=["index"], indirect=True)
+def test_a_run_agno_adds_to_a_session_is_found(viewer_client, conversations, layout):
+    """3.x adds a runs-table row (found by the next search); 2.x rewrites the session's runs and updated_at
+    (found by the next search with the opt-in updated_at index, else after agno_text_index, the cron command)."""
+    from sessions_ui.models import AgnoRun, AgnoSession
+
+    added = a_run("in-user", "run-added", user="an okapi now", created_at=NOW)
+    if layout == "3":
+        AgnoRun.objects.create(
+            run_id="run-added", session_id="in-user", run_type="agent", run_data=added, created_at=NOW, run_index=2
+        )
+        AgnoSession.objects.filter(pk="in-user").update(updated_at=NOW)
+    else:
+        stored = json.loads(AgnoSession.objects.filter(pk="in-user").values_list("runs", flat=True).get())
+        runs = json.loads(stored) if isinstance(stored, str) else stored
+        AgnoSession.objects.filter(pk="in-user").update(runs=[*runs, added], updated_at=NOW)
+        assert ids(viewer_client.get("/sessions/", {"text": "okapi"})) == []  # no updated_at index here
+        call_command("agno_text_index", stdout=open("/dev/null", "w"))
+    assert ids(viewer_client.get("/sessions/", {"text": "okapi"})) == ["in-user"]
+    html = viewer_client.get("/sessions/", {"text": "okapi"}).content.decode()
+    assert "?run=run-added#run-run-added" in html

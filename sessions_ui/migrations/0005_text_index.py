@@ -48,6 +48,7 @@ class Migration(migrations.Migration):
                 ("source", models.CharField(max_length=255, unique=True)),
                 ("built_at", models.DateTimeField()),
                 ("refreshed_at", models.DateTimeField()),
+                ("created_until", models.BigIntegerField(default=0)),
                 ("sessions_until", models.BigIntegerField(default=0)),
                 ("runs_until", models.BigIntegerField(default=0)),
             ],

@@ -22,18 +22,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import connections, transaction
-from django.db.models import Q, QuerySet, TextField
+from django.db.models import Max, Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Coalesce, Greatest
+from django.db.models.functions import Cast
 from django.utils import timezone
 from markupsafe import Markup
 
 from sessions_ui import agno
 from sessions_ui.agno.text import MAX_TEXT, contains_words, run_text, snippet, summary_text
 from sessions_ui.models import TextEntry, TextIndexState
-from sessions_ui.queries.pages import LIST_PAGE_SIZE
+from sessions_ui.queries.pages import LIST_PAGE_SIZE, SORT_INDEXES
 from sessions_ui.queries.positions import Position, rows_after
-from sessions_ui.schema import companions, has_inline_runs, has_payload_table, has_runs_table
+from sessions_ui.schema import companions, has_index, has_inline_runs, has_payload_table, has_runs_table
 from sessions_ui.sources import current_source
 
 SCAN_CHUNK = 100
@@ -225,64 +225,83 @@ class Refresh:
 
 
 def build() -> Refresh:
-    """Turn the index on for the current source (indexing everything from scratch)."""
+    """Turn the index on for the current source (indexing every session, by created_at, then what changed
+    meanwhile)."""
     now = timezone.now()
     source = current_source()
     TextEntry.objects.using(INDEX_DB).filter(source=source.key).delete()
+    newest_update = source.Session.objects.aggregate(newest=Max("updated_at"))["newest"]
+    newest_run = source.Run.objects.aggregate(newest=Max("created_at"))["newest"] if has_runs_table() else None
     TextIndexState.objects.using(INDEX_DB).update_or_create(
-        source=source.key, defaults={"built_at": now, "refreshed_at": now, "sessions_until": -1, "runs_until": -1}
+        source=source.key,
+        defaults={
+            "built_at": now,
+            "refreshed_at": now,
+            "created_until": -1,
+            "sessions_until": -1 if newest_update is None else newest_update,
+            "runs_until": -1 if newest_run is None else newest_run,
+        },
     )
     return catch_up()
 
 
 def catch_up(limit: int = 2_000) -> Refresh:
-    """Refresh until nothing written is left unindexed (what the cron command runs)."""
+    """Refresh until nothing written is left unindexed, updated sessions included (what the cron command runs)."""
     total = Refresh()
     while True:
-        step = refresh(limit=limit)
+        step = refresh(limit=limit, updates=True)
         total.sessions += step.sessions
         if not step.pending:
             return total
 
 
-def refresh(limit: int = REFRESH_SESSIONS) -> Refresh:
-    """Index the sessions Agno wrote since the watermarks (their updated_at, or created_at; and the runs
-    table's), oldest first, at most `limit` of them; a no-op when the index is off."""
+def refresh(limit: int = REFRESH_SESSIONS, *, updates: bool | None = None) -> Refresh:
+    """Index what Agno wrote since the watermarks, oldest first, at most about `limit` sessions of each kind: new
+    sessions (created_at, Agno's index), new runs-table rows (their created_at, Agno's index) and, with
+    `updates` (by default where the opt-in updated_at index makes it cheap), sessions rewritten since
+    (updated_at: Agno 2.x appends a run so). A no-op when the index is off."""
     state = index_state()
     if state is None:
         return Refresh()
     source = current_source()
-    changed, pending = _changed(source.Session.objects, state.sessions_until, limit)
-    changed_runs: list[tuple[str, int]] = []
+    if updates is None:
+        updates = has_index(SORT_INDEXES["updated_at"])
+    passes = [("created_until", source.Session.objects, "created_at")]
+    if updates:
+        passes.append(("sessions_until", source.Session.objects, "updated_at"))
     if has_runs_table():
-        changed_runs, runs_pending = _changed(source.Run.objects, state.runs_until, limit)
-        pending = pending or runs_pending
-    session_ids = list(dict.fromkeys([session_id for session_id, _ in changed + changed_runs]))
+        passes.append(("runs_until", source.Run.objects, "created_at"))
+    found, pending = {}, False
+    for watermark, rows, column in passes:
+        changed, more = _changed(rows, column, getattr(state, watermark), limit)
+        found[watermark] = changed
+        pending = pending or more
+    session_ids = list(dict.fromkeys(session_id for changed in found.values() for session_id, _ in changed))
     # A row Agno writes later in the second of the newest one indexed is newer than no watermark: the
     # last seconds are indexed again on the next pass.
     settled = int(time.time()) - 2
     with transaction.atomic(using=INDEX_DB):
         _reindex(session_ids)
-        if changed:
-            state.sessions_until = max(min(changed[-1][1], settled), state.sessions_until)
-        if changed_runs:
-            state.runs_until = max(min(changed_runs[-1][1], settled), state.runs_until)
+        for watermark, changed in found.items():
+            if changed:
+                setattr(state, watermark, max(min(changed[-1][1], settled), getattr(state, watermark)))
         state.refreshed_at = timezone.now()
         state.save(using=INDEX_DB)
     return Refresh(len(session_ids), pending)
 
 
-def _changed(rows: QuerySet, until: int, limit: int) -> tuple[list[tuple[str, int]], bool]:
-    """(session_id, when written) of the rows written after `until`, oldest first: about `limit` of them, cut
-    between two seconds (a second is never split: the watermark is a second), and whether more are left."""
-    rows = rows.annotate(written=Greatest(Coalesce("updated_at", "created_at"), "created_at"))
-    newer = list(rows.filter(written__gt=until).order_by("written").values_list("session_id", "written")[: limit + 1])
+def _changed(rows: QuerySet, column: str, until: int, limit: int) -> tuple[list[tuple[str, int]], bool]:
+    """(session_id, `column`) of the rows whose `column` is after `until`, oldest first: about `limit` of them,
+    cut between two seconds (the watermark is a second: one is never split), and whether more are left."""
+    newer = list(
+        rows.filter(**{f"{column}__gt": until}).order_by(column).values_list("session_id", column)[: limit + 1]
+    )
     if len(newer) <= limit:
         return newer, False
     cut = newer[limit][1]
     kept = [row for row in newer if row[1] < cut]
     if not kept:  # more than `limit` rows written in one second: all of them
-        kept = list(rows.filter(written=cut).values_list("session_id", "written"))
+        kept = list(rows.filter(**{column: cut}).values_list("session_id", column))
     return kept, True
 
 
