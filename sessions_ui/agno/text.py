@@ -7,13 +7,14 @@ SQLite FTS5's `unicode61` tokenizer find (runs of letters and digits), compared 
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from markupsafe import Markup, escape
 
-from sessions_ui.agno.runs import decode_run
 from sessions_ui.agno.sessions import Summary, decode_summary
+from sessions_ui.agno.values import as_dict, as_list, as_text, decode_json, text_of
 
 WORD = re.compile(r"[^\W_]+")  # letters and digits: "_" separates words, as in both full-text parsers
 # A search is at most this many words; the text of one run indexed at most this many characters
@@ -36,19 +37,33 @@ def search_words(text: str) -> list[str]:
 
 def run_text(stored: Any) -> str:
     """The searchable text of one stored run (a dict, or its stored JSON text): its input, the user and
-    assistant messages, every tool call's arguments and result, and its content."""
-    run = decode_run(stored)
-    parts = [run.input]
-    for message in run.messages:
-        if message.from_history:
+    assistant messages, every tool call's arguments and result, and its content.
+
+    Read from the run dict itself, as agno.runs reads it but without the rest (metrics, events, steps):
+    building the index reads every run once.
+    """
+    data = as_dict(decode_json(stored) if isinstance(stored, (str, bytes)) else stored)
+    run_input = data.get("input")
+    parts = [text_of(as_dict(run_input).get("input_content")) if isinstance(run_input, dict) else as_text(run_input)]
+    for message in map(as_dict, as_list(data.get("messages"))):
+        if message.get("from_history"):
             continue  # a repeat of an earlier run's message, indexed with that run
-        if message.role in SEARCHED_ROLES:
-            parts.append(message.content)
-        parts.extend(call.args_text for call in message.tool_calls)
-    for tool in run.tools:
-        parts.extend((tool.args_text, tool.result_text))
-    parts.append(run.content)
+        if message.get("role") in SEARCHED_ROLES:
+            parts.append(text_of(message.get("content")))
+        parts.extend(
+            _args_text(as_dict(as_dict(call).get("function")).get("arguments"))
+            for call in as_list(message.get("tool_calls"))
+        )
+    for tool in map(as_dict, as_list(data.get("tools"))):
+        parts.extend((_args_text(tool.get("tool_args")), text_of(tool.get("result"))))
+    parts.append(text_of(data.get("content")))
     return _joined(parts)
+
+
+def _args_text(args: Any) -> str:
+    if args is None or isinstance(args, str):
+        return args or ""
+    return json.dumps(args, ensure_ascii=False, default=str)
 
 
 def summary_text(stored: Any) -> str:
