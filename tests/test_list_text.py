@@ -218,3 +218,14 @@ def test_a_run_agno_adds_to_a_session_is_found(viewer_client, conversations, lay
     assert ids(viewer_client.get("/sessions/", {"text": "okapi"})) == ["in-user"]
     html = viewer_client.get("/sessions/", {"text": "okapi"}).content.decode()
     assert "?run=run-added#run-run-added" in html
+
+
+def test_without_fts5_the_command_says_so_and_the_search_scans(viewer_client, monkeypatch):
+    from django.core.management.base import CommandError
+
+    monkeypatch.setattr(text, "available", lambda: False)
+    with pytest.raises(CommandError, match="no FTS5"):
+        call_command("agno_indexes", "--text", stdout=open("/dev/null", "w"))
+    assert text.index_state() is None
+    response = viewer_client.get("/sessions/", {"text": "anything"})
+    assert any("Scanning" in notice for notice in response.context["notices"])

@@ -25,8 +25,13 @@ SQLITE = (
 
 
 def add_full_text(apps, schema_editor):
-    statements = {"postgresql": POSTGRES, "sqlite": SQLITE}.get(schema_editor.connection.vendor, ())
-    for statement in statements:
+    connection = schema_editor.connection
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT sqlite_compileoption_used('ENABLE_FTS5')")
+            if not cursor.fetchone()[0]:
+                return  # a Python whose SQLite lacks FTS5: no text index (agno_indexes --text says so)
+    for statement in {"postgresql": POSTGRES, "sqlite": SQLITE}.get(connection.vendor, ()):
         schema_editor.execute(statement)
 
 

@@ -224,9 +224,26 @@ class Refresh:
     pending: bool = False  # more were written than one pass indexes
 
 
+class Unavailable(Exception):
+    """This database cannot hold the text index."""
+
+
+def available() -> bool:
+    """Whether the dashboard's database has the index's full-text side (SQLite: its FTS5 table, which a
+    Python built without FTS5 cannot create)."""
+    connection = connections[INDEX_DB]
+    if connection.vendor == "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = %s", [FTS_TABLE])
+        return cursor.fetchone() is not None
+
+
 def build() -> Refresh:
     """Turn the index on for the current source (indexing every session, by created_at, then what changed
     meanwhile)."""
+    if not available():
+        raise Unavailable("this SQLite has no FTS5 (the full-text search the index needs)")
     now = timezone.now()
     source = current_source()
     TextEntry.objects.using(INDEX_DB).filter(source=source.key).delete()
@@ -242,7 +259,14 @@ def build() -> Refresh:
             "runs_until": -1 if newest_run is None else newest_run,
         },
     )
-    return catch_up()
+    done = catch_up()
+    connection = connections[INDEX_DB]
+    if connection.vendor == "postgresql":
+        # Statistics of the words, so that the planner walks the newest sessions for a common word (a page is
+        # soon found) and reads the GIN index for a rare one.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {TextEntry._meta.db_table}")
+    return done
 
 
 def catch_up(limit: int = 2_000) -> Refresh:

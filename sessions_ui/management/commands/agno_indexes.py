@@ -72,7 +72,10 @@ class Command(BaseCommand):
     def _text_index(self) -> None:
         if text_search.index_state() is None:
             self.stdout.write("Building the text index of the conversations ...")
-            done = text_search.build()
+            try:
+                done = text_search.build()
+            except text_search.Unavailable as error:
+                raise CommandError(f"No text index: {error}; the search in conversations scans instead.") from error
         else:
             self.stdout.write("The text index is on: catching up with what Agno wrote ...")
             done = text_search.catch_up()
