@@ -76,6 +76,8 @@ def main() -> None:
 
     print(f"{args.db}: {total:,} sessions", flush=True)
     rows: list[tuple[str, str, dict, float]] = []
+    baseline, _ = timed("/sessions/")  # the list without a search: what any page costs here
+    rows.append(("the list without a search (baseline)", "", baseline, COMMON_MS))
     state = TextIndexState.objects.filter(source=text.current_source().key).first()
     if state is not None:  # measure the scan with the index off, then put it back as it was
         TextIndexState.objects.filter(pk=state.pk).delete()

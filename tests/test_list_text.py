@@ -229,3 +229,12 @@ def test_without_fts5_the_command_says_so_and_the_search_scans(viewer_client, mo
     assert text.index_state() is None
     response = viewer_client.get("/sessions/", {"text": "anything"})
     assert any("Scanning" in notice for notice in response.context["notices"])
+
+
+@pytest.mark.parametrize("rare", [1, 300], ids=["common-word", "rare-word"])
+def test_a_word_lists_the_same_sessions_however_rare_it_is(viewer_client, conversations, monkeypatch, rare):
+    """With the index, a word with more than RARE entries goes through the subquery, a rarer one by its ids."""
+    monkeypatch.setattr(text, "RARE", rare)
+    expected = ["in-summary", "in-result", "in-args", "in-assistant", "in-user"]  # every run but hostile's says hello
+    assert ids(viewer_client.get("/sessions/", {"text": "hello"})) == expected
+    assert ids(viewer_client.get("/sessions/", {"text": "hello", "q": "in-a"})) == ["in-args", "in-assistant"]

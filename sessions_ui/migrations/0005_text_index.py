@@ -73,6 +73,7 @@ class Migration(migrations.Migration):
                 "constraints": [
                     models.UniqueConstraint(fields=("source", "session_id", "run_id"), name="text_entry_unique")
                 ],
+                "indexes": [models.Index(fields=["source", "-session_created_at"], name="text_entry_newest")],
             },
         ),
         migrations.RunPython(add_full_text, drop_full_text),

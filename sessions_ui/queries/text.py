@@ -180,19 +180,30 @@ def _match_param(vendor: str, words: list[str]) -> str:
 
 
 def indexed(sessions: QuerySet, words: list[str]) -> QuerySet:
-    """The sessions of `sessions` with an index entry holding every word, as a subquery on the dashboard's
-    table when it shares the Agno tables' database, else as the ids (at most INDEXED_IDS, newest first)."""
+    """The sessions of `sessions` with an index entry holding every word.
+
+    First the newest RARE entries that match, read from the full-text index: for a rare word that is all of
+    them, and the sessions are these ids. A common word has more: then the sessions are filtered by a
+    subquery, which the database answers by walking the newest sessions (a page is soon found). With the
+    Agno tables in another database than the index, the ids are all there is (at most INDEXED_IDS).
+    """
     connection = connections[INDEX_DB]
     source = current_source()
     sql = f"SELECT e.session_id FROM {TextEntry._meta.db_table} AS e WHERE e.source = %s AND {_match_sql(connection.vendor)}"
     params = [source.key, _match_param(connection.vendor, words)]
-    if source.alias == INDEX_DB:
-        return sessions.filter(session_id__in=RawSQL(sql, params))
+    shared = source.alias == INDEX_DB
+    limit = RARE if shared else INDEXED_IDS
     with connection.cursor() as cursor:
-        cursor.execute(sql + " ORDER BY e.session_created_at DESC LIMIT %s", [*params, INDEXED_IDS])
-        return sessions.filter(session_id__in=[row[0] for row in cursor.fetchall()])
+        cursor.execute(sql + " ORDER BY e.session_created_at DESC LIMIT %s", [*params, limit])
+        newest = [row[0] for row in cursor.fetchall()]
+    if len(newest) < limit or not shared:
+        return sessions.filter(session_id__in=list(dict.fromkeys(newest)))
+    return sessions.filter(session_id__in=RawSQL(sql, params))
 
 
+# Matching entries under which a word counts as rare (its sessions listed by id); the cap of the ids when the
+# index is in another database than the Agno tables.
+RARE = 300
 INDEXED_IDS = 10_000
 
 
