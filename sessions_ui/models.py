@@ -289,7 +289,7 @@ class TextIndexState(models.Model):
 
     source = models.CharField(max_length=255, unique=True)
     built_at = models.DateTimeField()
-    refreshed_at = models.DateTimeField()
+    refreshed_at = models.DateTimeField()  # when a pass last indexed something
     created_until = models.BigIntegerField(default=0)  # the newest session created_at indexed
     sessions_until = models.BigIntegerField(default=0)  # the newest session updated_at indexed
     runs_until = models.BigIntegerField(default=0)  # the newest runs-table created_at indexed

@@ -312,6 +312,8 @@ def refresh(limit: int = REFRESH_SESSIONS, *, updates: bool | None = None) -> Re
         found[watermark] = changed
         pending = pending or more
     session_ids = list(dict.fromkeys(session_id for changed in found.values() for session_id, _ in changed))
+    if not session_ids:
+        return Refresh()  # nothing new: no write (most searches)
     # A row Agno writes later in the second of the newest one indexed is newer than no watermark: the
     # last seconds are indexed again on the next pass.
     settled = int(time.time()) - 2
