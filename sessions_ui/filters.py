@@ -11,23 +11,22 @@ from functools import cached_property
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from sessions_ui import queries
 from sessions_ui.agno import SESSION_TYPES
+from sessions_ui.agno.text import search_words
 from sessions_ui.models import AgnoSession
-from sessions_ui.queries.measures import parse_size, with_measure
+from sessions_ui.queries import text
+from sessions_ui.queries.measures import INLINE_RUNS_WINDOW, parse_size, with_measure
 from sessions_ui.queries.pages import SORT_INDEXES, newest_bound
+from sessions_ui.queries.positions import Position
 from sessions_ui.queries.sql_json import SummaryPresent, component_model
 from sessions_ui.schema import has_index, has_inline_runs, has_runs_table
 from sessions_ui.sources import current_source
 
 # Agno's RunStatus values, which it stores upper case (`ERROR`); the URL says them in lower case.
 RUN_STATUSES = ("completed", "error", "paused", "cancelled", "running", "pending", "regenerated")
-# `text` reads the stored runs of this many newest sessions (of the created-at range) at most: a run is
-# every message and tool result, and no index helps a substring of it.
-TEXT_WINDOW = 1_000
 TEXT_MAX = 200
 # The presets of `created_within` and `updated_within`: their label and length in seconds.
 DAY = 86_400
@@ -69,6 +68,8 @@ class CountFilter(django_filters.Filter):
 
 class SizeFilter(django_filters.Filter):
     field_class = SizeField
+# Where a scan for `text` (without the text index) starts: the place "search older" continues from.
+TEXT_FROM = "text_from"
 
 
 class SessionFilter(django_filters.FilterSet):
@@ -91,6 +92,7 @@ class SessionFilter(django_filters.FilterSet):
     tokens_max = CountFilter(method="in_range")
     size_min = SizeFilter(method="in_range")
     size_max = SizeFilter(method="in_range")
+    text_scan: text.Scan | None = None
 
     class Meta:
         model = AgnoSession
@@ -165,10 +167,10 @@ class SessionFilter(django_filters.FilterSet):
     @staticmethod
     def range_window(measure: str) -> int:
         """How many newest sessions a range of `measure` reads (0: all of them). Counting inline (Agno 2.x)
-        runs reads their blobs (TEXT_WINDOW, as `text` reads runs); runs and sizes in the runs table are a
+        runs reads their blobs (INLINE_RUNS_WINDOW, as a sort by runs does); runs and sizes in the runs table are a
         subquery per session (RANGE_WINDOW); tokens and the session row's size read the row only."""
         if measure == "runs" and has_inline_runs():
-            return TEXT_WINDOW
+            return INLINE_RUNS_WINDOW
         if measure in ("runs", "size") and has_runs_table():
             return RANGE_WINDOW
         return 0
@@ -188,32 +190,16 @@ class SessionFilter(django_filters.FilterSet):
         return self._newest_bounds[window]
 
     def in_conversations(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        """Sessions among the TEXT_WINDOW newest (see text_bound) with a run in Agno 3.x's runs table whose
-        stored JSON contains `value` (any case): its messages, tool calls and results, as Agno stored them."""
-        value = value.strip()
-        if not value:
-            return queryset
-        if not has_runs_table():
-            return queryset.none()
-        runs = (
-            current_source()
-            .Run.objects.annotate(stored_text=Cast("run_data", TextField()))
-            .filter(session_id=OuterRef("session_id"), stored_text__icontains=value)
-        )
-        if self.text_bound is not None:
-            queryset = queryset.filter(created_at__gte=self.text_bound)
-        return queryset.filter(Exists(runs))
-
-    @cached_property
-    def text_bound(self) -> int | None:
-        """created_at of the TEXT_WINDOW-th newest session created by the end of the created-at range (None:
-        there are fewer, and `text` reads them all). One walk of created_at's index."""
-        self.is_valid()
-        newest = current_source().Session.objects.order_by("-created_at")
-        created = self.form.cleaned_data.get("created")
-        if created and created.stop:
-            newest = newest.filter(created_at__lte=int(created.stop.timestamp()))
-        return next(iter(newest.values_list("created_at", flat=True)[TEXT_WINDOW - 1 : TEXT_WINDOW]), None)
+        """Sessions whose conversations (runs of both layouts, offloaded tool results, summary) hold every word
+        of `value`: from the text index when it is on, else by the bounded scan (queries.text), which
+        starts after the `text_from` place and leaves what it read in `text_scan`."""
+        words = search_words(value)
+        if not words:
+            return queryset  # SessionList says so
+        if text.index_state() is not None:
+            return text.indexed(queryset, words)
+        self.text_scan = text.scan(queryset, words, Position.parse(self.data.get(TEXT_FROM)))
+        return queryset.filter(session_id__in=list(self.text_scan.matches))
 
     def created_between(self, queryset: QuerySet, name: str, value: slice) -> QuerySet:
         """Whole days in the server's time zone (the field gives 00:00 to 23:59:59.999); Agno stores epoch seconds."""

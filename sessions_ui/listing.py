@@ -17,7 +17,9 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 from sessions_ui import queries
-from sessions_ui.filters import RANGES, RUN_STATUSES, TEXT_MAX, TEXT_WINDOW, WITHIN, SessionFilter
+from sessions_ui.agno.text import search_words
+from sessions_ui.filters import RANGES, RUN_STATUSES, TEXT_FROM, TEXT_MAX, WITHIN, SessionFilter
+from sessions_ui.queries import text as text_search
 from sessions_ui.schema import TracesUnreachable, has_inline_runs, has_runs_table, has_trace_tables
 from sessions_ui.sources import current_source, reverse
 
@@ -70,7 +72,7 @@ WITHIN_PARAMETERS = ("created_within", "updated_within")
 PAGE = "page"
 # Next and Previous carry the place they continue from (sessions_ui/queries/positions.py).
 AFTER, BEFORE = "after", "before"
-PAGING = (PAGE, AFTER, BEFORE)
+PAGING = (PAGE, AFTER, BEFORE, TEXT_FROM)
 
 
 @dataclass(frozen=True)
@@ -194,29 +196,19 @@ class SessionList:
             return {}
 
     def _text_problem(self) -> list[str]:
-        """What `text` searched (the caveats), or why it was ignored."""
-        text = (self.data.get("text") or "").strip()
-        if not text or "text" in self.filterset.errors:
+        """Why `text` is ignored; with the text index on, it is brought up to date first (a bounded pass)."""
+        value = self.data.get("text") or ""
+        if not value.strip() or "text" in self.filterset.errors:
             return []
-        if not has_runs_table():
+        if not search_words(value):
             del self.data["text"]
             self.filterset = SessionFilter(self.data, queryset=current_source().Session.objects.all())
-            return [
-                "The conversation search reads Agno 3.x's runs table, and this database has none (its runs are"
-                " stored inline by Agno 2.x, which the list does not read): the search in conversations is ignored."
-            ]
-        searched = (
-            f"the runs of the {TEXT_WINDOW:,} newest sessions"
-            + (" created by the end of the date range" if self.data.get("created_before") else "")
-            + " (set “created until” to search older ones)"
-            if self.filterset.text_bound is not None
-            else "the runs of every session"
-        )
-        inline = ", not the runs stored inline by Agno 2.x" if has_inline_runs() else ""
-        self.caveats.append(
-            f"Searched {searched} for {repr_value(text)}: the messages, tool calls and results of Agno 3.x's"
-            f" runs table as stored{inline}."
-        )
+            return [f"{repr_value(value)} has no words to search for: the search in conversations is ignored."]
+        if text_search.index_state() is not None and text_search.refresh().pending:
+            self.caveats.append(
+                "The text index is catching up with what Agno wrote: the newest sessions may be missing from"
+                " this search for a moment (manage.py agno_text_index brings it up to date)."
+            )
         return []
 
     def _range_caveats(self) -> None:
@@ -237,6 +229,51 @@ class SessionList:
                 + (" created by the end of the date range" if self.data.get("created_before") else "")
                 + f" only: it is computed for each session{inline}; set “created until” to look at older ones."
             )
+
+    @property
+    def text_words(self) -> list[str]:
+        """The words the list searches conversations for ([] when it does not)."""
+        self.filterset.is_valid()
+        return search_words(self.filterset.form.cleaned_data.get("text") or "")
+
+    def text_matches(self, session_ids: list[str]) -> dict[str, text_search.TextMatch]:
+        """Where each of these sessions matched the search in conversations: the run and a snippet."""
+        words = self.text_words
+        if not words:
+            return {}
+        scan = self.filterset.text_scan
+        if scan is not None:
+            return scan.matches
+        return text_search.indexed_matches(session_ids, words)
+
+    @property
+    def text_older_query(self) -> str | None:
+        """The link that continues a scan for `text` from where this one stopped (None: nothing older is left)."""
+        self.filterset.qs  # noqa: B018 (the scan runs with the query)
+        scan = self.filterset.text_scan
+        if scan is None or scan.older is None:
+            return None
+        return self.query_string({TEXT_FROM: scan.older.token}, remove=PAGING)
+
+    def _text_notice(self) -> list[str]:
+        words = self.text_words
+        if not words:
+            return []
+        self.filterset.qs  # noqa: B018 (the scan runs with the query)
+        scan = self.filterset.text_scan
+        quoted = repr_value(" ".join(words))
+        if scan is None:
+            return [f"Searched the text index of the conversations for the words {quoted}."]
+        where = " older than the last search's" if self.params.get(TEXT_FROM) else ""
+        stopped = (
+            " and stopped there (“Search older” continues)"
+            if scan.older is not None
+            else (", the oldest included" if scan.scanned else "")
+        )
+        return [
+            f"Scanning: searched the {scan.scanned:,} newest sessions{where} for the words {quoted}{stopped}."
+            " The text index (manage.py agno_indexes --text) makes this search fast and complete."
+        ]
 
     def _position(self, name: str) -> queries.Position | None:
         token = self.params.get(name)
@@ -305,7 +342,7 @@ class SessionList:
     @property
     def notices(self) -> list[str]:
         """What was ignored or changed, in words a user can act on."""
-        notices = [*self._problems, *self.caveats]
+        notices = [*self._problems, *self.caveats, *self._text_notice()]
         measure = MEASURE_SORTS.get(self.sort.lstrip("-"))
         if self._listed[1] and self.sort in TRACED_SORTS:
             notices.append(

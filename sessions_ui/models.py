@@ -258,3 +258,41 @@ class OverviewRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} at {self.refreshed_at}"
+
+
+class TextEntry(models.Model):
+    """The searchable text of one stored run (or, with run_id "", of a session's summary): the opt-in text
+    index (`manage.py agno_indexes --text`, sessions_ui.queries.text), in the dashboard's own database.
+
+    Migration 0005 adds the full-text side: on PostgreSQL a generated `document` tsvector with a GIN index,
+    on SQLite the FTS5 table `sessions_ui_textentry_fts` over `text`, kept in step by triggers on this table.
+    """
+
+    source = models.CharField(max_length=255)  # Source.key
+    session_id = models.TextField()
+    run_id = models.TextField(blank=True)  # "" for the summary
+    session_created_at = models.BigIntegerField(null=True)
+    text = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "session_id", "run_id"], name="text_entry_unique")]
+        # The newest matches first: a rare word's are read in this order (queries.text.indexed).
+        indexes = [models.Index(fields=["source", "-session_created_at"], name="text_entry_newest")]
+        verbose_name_plural = "text entries"
+
+    def __str__(self) -> str:
+        return f"{self.session_id} {self.run_id} ({self.source})"
+
+
+class TextIndexState(models.Model):
+    """A source whose text index is on, and up to which Agno write it has indexed (its watermarks)."""
+
+    source = models.CharField(max_length=255, unique=True)
+    built_at = models.DateTimeField()
+    refreshed_at = models.DateTimeField()  # when a pass last indexed something
+    created_until = models.BigIntegerField(default=0)  # the newest session created_at indexed
+    sessions_until = models.BigIntegerField(default=0)  # the newest session updated_at indexed
+    runs_until = models.BigIntegerField(default=0)  # the newest runs-table created_at indexed
+
+    def __str__(self) -> str:
+        return f"{self.source} at {self.refreshed_at}"

@@ -87,6 +87,8 @@ class RowValues:
     created: Markup  # dates.when_html
     updated: Markup | None
     traced: str | None = None  # the sum of its traces' durations, None without traces
+    snippet: Markup | None = None  # where the search in conversations matched, escaped, the words in <mark>
+    matched_in: str = ""  # "a run" or "the summary"
 
 
 @register.simple_tag
@@ -130,6 +132,7 @@ def session_table(cl: SessionList, rows: list[ListRow], *, can_delete: bool, cou
 
     zone, now = timezone.get_current_timezone(), timezone.now()
     traced = cl.traced_times([row.session.session_id for row in rows])
+    matches = cl.text_matches([row.session.session_id for row in rows])
     values = []
     for row in rows:
         session, malformed_data, malformed_summary = row.session, row.malformed_data, row.malformed_summary
@@ -166,6 +169,13 @@ def session_table(cl: SessionList, rows: list[ListRow], *, can_delete: bool, cou
                 traced=milliseconds(traced[session.session_id]) if session.session_id in (traced or ()) else None,
             )
         )
+        match = matches.get(session.session_id)
+        if match is not None:
+            value = values[-1]
+            value.snippet, value.matched_in = match.snippet, "a run" if match.run_id else "the summary"
+            if match.run_id:  # opening the session goes to the matching run
+                run = quote(match.run_id, safe="")
+                value.detail_url += f"?run={run}#run-{run}"
     table = _template("sessions_ui/list_table.html").render(
         rows=values,
         can_delete=can_delete,

@@ -5,6 +5,10 @@ user's totals), sorting or filtering by updated_at (`updated_within`), and searc
 table is Agno's. The command only ever adds: `IF NOT EXISTS`, `CONCURRENTLY` on PostgreSQL (Agno
 keeps writing meanwhile), then ANALYZE (statistics only); it never drops anything, not even an index
 a failed build left invalid.
+
+`--text` turns on the search in conversations' text index instead (sessions_ui.queries.text): a table
+of the dashboard's own, filled from Agno's stored runs and summaries, which `agno_text_index` (cron)
+and every search keep current. Agno's tables are only read.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from django.db.models.functions import Cast, Upper
 from django.db.models.sql import Query
 
 from sessions_ui.queries import searched_texts
+from sessions_ui.queries import text as text_search
 from sessions_ui.queries.pages import SORT_INDEXES
 from sessions_ui.schema import forget_layout, index_name, quoted_table, table_columns
 from sessions_ui.sources import all_sources, current_source, get_source, using_source
@@ -43,18 +48,38 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--apply", action="store_true", help="create the missing indexes (default: only print)")
+        parser.add_argument(
+            "--text",
+            action="store_true",
+            help="build the text index of the search in conversations (the dashboard's own table), or catch it up",
+        )
         parser.add_argument("--source", help="a source id (manage.py agno_sources list); default: the default source")
         parser.add_argument(
             "--database",
             help=f"the connection of the Agno tables (default: the source's, {settings.AGNO_DB_ALIAS} for the default one)",
         )
 
-    def handle(self, *args, source: str | None, database: str | None, **options):
+    def handle(self, *args, source: str | None, database: str | None, text: bool, **options):
         chosen = get_source(source) if source else all_sources()[0]
         if chosen is None:
             raise CommandError(f"There is no source {source!r} (known: {', '.join(s.id for s in all_sources())}).")
         with using_source(chosen):
-            self._handle(connections[database or chosen.alias], **options)
+            if text:
+                self._text_index()
+            else:
+                self._handle(connections[database or chosen.alias], **options)
+
+    def _text_index(self) -> None:
+        if text_search.index_state() is None:
+            self.stdout.write("Building the text index of the conversations ...")
+            try:
+                done = text_search.build()
+            except text_search.Unavailable as error:
+                raise CommandError(f"No text index: {error}; the search in conversations scans instead.") from error
+        else:
+            self.stdout.write("The text index is on: catching up with what Agno wrote ...")
+            done = text_search.catch_up()
+        self.stdout.write(self.style.SUCCESS(f"Indexed {done.sessions:,} sessions."))
 
     def _handle(self, connection, *, apply: bool, **options):
         table = current_source().session_table
