@@ -47,6 +47,14 @@ function done(summary, latency, requests)
     latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
   io.write(string.format("errors: %d non-2xx, %d socket (connect %d, read %d, write %d, timeout %d)\n",
     bad, socket, e.connect, e.read, e.write, e.timeout))
+  local rps, p99, errors = summary.requests / seconds, latency:percentile(99) / 1000, bad + socket
+  -- Issue 13's target for the mixed load on 100k sessions: 120 requests/s, p99 500 ms, no error.
+  local function verdict(ok, text) return (ok and "PASS " or "MISS ") .. text end
+  io.write("issue 13: " .. table.concat({
+    verdict(rps >= 120, string.format("%.1f >= 120 requests/s", rps)) .. (rps >= 120 and "" or string.format(" (%.1fx short)", 120 / rps)),
+    verdict(p99 <= 500, string.format("p99 %.0f <= 500 ms", p99)) .. (p99 <= 500 and "" or string.format(" (%.1fx over)", p99 / 500)),
+    verdict(errors == 0, string.format("%d errors", errors)),
+  }, " | ") .. "\n")
   io.write(string.format("RESULT requests=%d rps=%.1f p50_ms=%.1f p99_ms=%.1f errors=%d\n", summary.requests,
-    summary.requests / seconds, latency:percentile(50) / 1000, latency:percentile(99) / 1000, bad + socket))
+    rps, latency:percentile(50) / 1000, p99, errors))
 end
