@@ -213,6 +213,7 @@ class SessionList:
 
     def _range_caveats(self) -> None:
         """A runs or size range is computed per session, so among the newest sessions only: say so."""
+        self.filterset.is_valid()
         cleaned = self.filterset.form.cleaned_data
         for measure in ("runs", "size"):
             asked = any(self.data.get(name) and name in cleaned for name in (f"{measure}_min", f"{measure}_max"))

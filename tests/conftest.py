@@ -26,8 +26,12 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _fresh_layout():
-    """Tests create and drop Agno tables; never trust a layout cached by an earlier test."""
+    """Tests create and drop Agno tables and sessions; never trust a layout or filter choices cached by an
+    earlier test."""
+    from sessions_ui.queries.totals import forget_filter_choices
+
     forget_layout()
+    forget_filter_choices()
     yield
     forget_layout()
 

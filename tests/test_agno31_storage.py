@@ -190,7 +190,9 @@ def test_dashboard_deletes_exactly_what_agnos_own_delete_does(bulk, session_tabl
     assert ours["done"]["status"] == 200
     said = "4 runs, 1 compaction record, 1 offloaded tool result and 1 external-agent transcript entry"
     assert said in ours["done"]["html"]
-    assert ours["log"] == [[by_us, f"Deleted with its {said}."]]
+    # The twins' traces stay, as agno's delete keeps them, and the audit entry says so.
+    kept = f"Its {written['traces']} traces ({counts[by_us]['spans']} spans) were kept, as Agno keeps them."
+    assert ours["log"] == [[by_us, f"Deleted with its {said}. {kept}"]]
 
 
 SHOW_COMPACTIONS = """

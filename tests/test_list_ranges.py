@@ -200,7 +200,7 @@ def test_the_range_filters_are_in_the_links_and_the_export(viewer_client, measur
 def test_a_runs_range_over_inline_runs_says_it_is_bounded(viewer_client, measured, monkeypatch):
     from sessions_ui import filters
 
-    monkeypatch.setattr(filters, "TEXT_WINDOW", 2)
+    monkeypatch.setattr(filters, "INLINE_RUNS_WINDOW", 2)
     create_session(session_id="inline", created_at=NOW - 50, runs=_runs("inline", 2), layout="2")
     response = viewer_client.get("/sessions/", {"runs_min": "1"})
     assert _ids(response) == ["inline", "three"]  # the two newest sessions only: "one" is older

@@ -67,6 +67,11 @@ def _choices_key() -> str:
     return f"sessions_ui:choices:2:{current_source().key}"  # 2: Choice objects with names
 
 
+def forget_filter_choices() -> None:
+    """Count the choices again on their next use (tests that write sessions between pages)."""
+    cache.delete(_choices_key())
+
+
 def cached_filter_choices() -> dict[str, list[Choice]] | None:
     """The filter choices if they were counted recently, without touching the database."""
     return cache.get(_choices_key())
@@ -88,7 +93,7 @@ def _column_choices(column: str) -> list[Choice]:
     names: dict[str, list[str]] = {}
     for value, name, count in named[: CHOICES_LIMIT * 2]:
         counts[value] = counts.get(value, 0) + count
-        if name and name.strip():
+        if isinstance(name, str) and name.strip():  # a name of another JSON type is no name (decode_component)
             names.setdefault(value, []).append(name.strip())
     ordered = sorted(counts, key=lambda value: (-counts[value], value))[:CHOICES_LIMIT]
     return [Choice(value, counts[value], tuple(dict.fromkeys(names.get(value, ())))) for value in ordered]
@@ -118,7 +123,13 @@ def filter_choices() -> dict[str, list[Choice]]:
         ]
         return choices
 
-    return cache.get_or_set(_choices_key(), count, CHOICES_SECONDS)
+    choices = cache.get(_choices_key())
+    if choices is None:
+        choices = count()
+        # None counted yet (a database Agno has not written to): counted again next time, not in five minutes.
+        if any(choices.values()):
+            cache.set(_choices_key(), choices, CHOICES_SECONDS)
+    return choices
 
 
 def resolve_choice(column: str, value: str) -> Resolved:
