@@ -154,8 +154,9 @@ HTMX_ATTRIBUTES = {
     "hx-get", "hx-post", "hx-target", "hx-swap", "hx-push-url", "hx-trigger", "hx-sync", "hx-indicator",
     "hx-disinherit", "hx-headers", "hx-swap-oob",
 }  # fmt: skip
-# The one element that requests without a user action: the list's result count, which a request of its own fills in.
-COUNT_PLACEHOLDER = ("span", "result-count", "load")
+# The elements that request without a user action: the list's result count and its filter choices (when not
+# cached), which requests of their own fill in.
+LAZY_PLACEHOLDERS = {("span", "result-count", "load"), ("div", "filter-choices", "load")}
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "xlink:href", "background", "cite"}
 SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:")
 MARKER = "__xss"  # every payload that would run sets window.__xss
@@ -186,7 +187,7 @@ class MarkupCheck(HTMLParser):
             elif (
                 name == "hx-trigger"
                 and re.search(r"\b(load|revealed|intersect)\b", value)
-                and (tag, attributes.get("id"), value) != COUNT_PLACEHOLDER
+                and (tag, attributes.get("id"), value) not in LAZY_PLACEHOLDERS
             ):
                 self.problems.append(f"htmx request without a user action {where}")
             elif name in URL_ATTRIBUTES and re.sub(r"[\s\x00-\x1f]", "", value).lower().startswith(SCRIPT_SCHEMES):
